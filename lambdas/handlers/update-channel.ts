@@ -1,0 +1,40 @@
+import { auditPut, channelTarget } from '../adapters/audit.js';
+import { channelUpdate, getChannel, type StoredChannel } from '../adapters/channel-store.js';
+import { InvalidRequestError, NotFoundError } from '../domain/errors.js';
+import { lambdaHandler, type RouteHandler } from '../http/handler.js';
+import { assertAdmin, channelIdParameter } from '../http/parameters.js';
+import { parseJsonBody } from '../http/request.js';
+import { updateChannelSchema } from '../http/schemas.js';
+import { adminChannelView } from '../http/views.js';
+import { transactionalWrite } from '../services/transactional-write.js';
+
+/** PATCH /api/admin/channels/{channelId}: changes title, description, access policy or publishers (admin role). */
+export const route: RouteHandler = async ({ event, caller }, app) => {
+  assertAdmin(caller);
+  const channelId = channelIdParameter(event);
+  const changes = parseJsonBody(event, updateChannelSchema);
+  const changedFields = Object.keys(changes);
+  if (changedFields.length === 0) throw new InvalidRequestError('body', 'must change at least one of title, description, access_policy, publisher_ids');
+
+  const result = await transactionalWrite(app, {
+    prepare: async (now) => {
+      const channel = await getChannel(app.db, app.config.tables, channelId);
+      if (!channel) throw new NotFoundError(`Channel ${channelId} does not exist`);
+
+      const updatedAt = new Date(now).toISOString();
+      const updated: StoredChannel = { ...channel, ...changes, updated_at: updatedAt, version: channel.version + 1 };
+      return {
+        status: 200,
+        body: adminChannelView(updated),
+        items: [
+          channelUpdate(app.config.tables, channelId, changes, channel.version, updatedAt),
+          auditPut(app.config.tables, { actorId: caller.userId, action: 'channel.updated', target: channelTarget(channelId), at: now, details: { fields: changedFields } }),
+        ],
+      };
+    },
+  });
+
+  return { status: result.status, body: result.body };
+};
+
+export const handler = lambdaHandler(route);

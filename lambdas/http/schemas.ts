@@ -1,0 +1,95 @@
+import * as z from 'zod/mini';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../domain/feed.js';
+
+// zod/mini ships without messages; load the English ones so a 400 says what is wrong.
+z.config(z.locales.en());
+
+/** Longest post body, in characters; keeps a post item far below DynamoDB's 400 KB limit. */
+export const MAX_BODY_TEXT_LENGTH = 20_000;
+export const MAX_TITLE_LENGTH = 200;
+export const MAX_DESCRIPTION_LENGTH = 2_000;
+/** Publishers per channel; a channel is run by a handful of analysts, not a crowd. */
+export const MAX_PUBLISHERS = 100;
+/** Subscription periods per user and channel. */
+export const MAX_PERIODS = 100;
+/** Longest backfill an access policy may set: ten years. */
+const MAX_BACKFILL_DAYS = 3_660;
+
+/** Channel ids are ours (`ch_…`), but imported channels may bring their own: URL-safe, 1 to 128 characters. */
+export const channelIdSchema = z.string().check(z.regex(/^[A-Za-z0-9_-]{1,128}$/, 'must be 1 to 128 characters of A-Z, a-z, 0-9, _ or -'));
+
+/** User ids are the identity provider's `sub`: printable ASCII without `/`, 1 to 256 characters. */
+export const userIdSchema = z.string().check(z.regex(/^[\x21-\x2e\x30-\x7e]{1,256}$/, 'must be 1 to 256 printable ASCII characters without / or spaces'));
+
+const isoInstant = z.iso.datetime({ offset: true });
+
+const bodyText = z.string().check(z.minLength(1), z.maxLength(MAX_BODY_TEXT_LENGTH));
+const title = z.string().check(z.trim(), z.minLength(1), z.maxLength(MAX_TITLE_LENGTH));
+const description = z.string().check(z.maxLength(MAX_DESCRIPTION_LENGTH));
+const backfillDays = z.int().check(z.minimum(0), z.maximum(MAX_BACKFILL_DAYS));
+
+export const accessPolicySchema = z.strictObject({
+  initial_backfill_days: z.nullable(backfillDays),
+  resubscribe_backfill_days: backfillDays,
+  keep_archive_after_lapse: z.boolean(),
+});
+
+const publisherIds = z.array(userIdSchema).check(z.maxLength(MAX_PUBLISHERS));
+
+export const createChannelSchema = z.strictObject({
+  title,
+  description: z.optional(description),
+  access_policy: z.optional(accessPolicySchema),
+  publisher_ids: z.optional(publisherIds),
+});
+
+export const updateChannelSchema = z.strictObject({
+  title: z.optional(title),
+  description: z.optional(description),
+  access_policy: z.optional(accessPolicySchema),
+  publisher_ids: z.optional(publisherIds),
+});
+
+export const publishPostSchema = z.strictObject({
+  body_text: bodyText,
+});
+
+export const importPostSchema = z.strictObject({
+  body_text: bodyText,
+  published_at: isoInstant,
+});
+
+export const editPostSchema = z.strictObject({
+  body_text: bodyText,
+});
+
+export const accessPeriodsSchema = z.strictObject({
+  periods: z
+    .array(z.strictObject({ start: isoInstant, end: z.nullable(isoInstant) }))
+    .check(
+      z.maxLength(MAX_PERIODS),
+      z.refine((periods) => periods.every((period) => period.end === null || Date.parse(period.end) >= Date.parse(period.start)), {
+        message: 'every period must end at or after its start',
+      }),
+    ),
+});
+
+/** A non-negative integer in decimal, as a query string carries it. */
+const seqParameter = z.string().check(z.regex(/^(0|[1-9][0-9]{0,15})$/, 'must be a non-negative integer'));
+const limitParameter = z.string().check(
+  z.regex(/^[0-9]{1,3}$/, `must be an integer from 1 to ${MAX_PAGE_SIZE}`),
+  z.refine((value) => Number(value) >= 1 && Number(value) <= MAX_PAGE_SIZE, `must be an integer from 1 to ${MAX_PAGE_SIZE}`),
+);
+
+export const feedQuerySchema = z.strictObject({
+  after_seq: z.optional(seqParameter),
+  before_seq: z.optional(seqParameter),
+  limit: z.optional(limitParameter),
+});
+
+export const channelListQuerySchema = z.strictObject({
+  limit: z.optional(limitParameter),
+  cursor: z.optional(channelIdSchema),
+});
+
+export { DEFAULT_PAGE_SIZE };

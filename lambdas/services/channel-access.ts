@@ -1,0 +1,32 @@
+import type { App } from '../app.js';
+import type { StoredChannel } from '../adapters/channel-store.js';
+import { ForbiddenError } from '../domain/errors.js';
+import type { Caller } from '../domain/identity.js';
+import type { AccessDecision } from '../domain/read-windows.js';
+
+/** Staff decisions are recomputed as often as the built-in provider's. */
+const STAFF_DECISION_LIFETIME_MS = 30_000;
+
+/** True when the caller may publish, import, edit and delete in the channel. */
+export function canPublish(caller: Caller, channel: StoredChannel): boolean {
+  return caller.isAdmin || channel.publisher_ids.includes(caller.userId);
+}
+
+export function assertCanPublish(caller: Caller, channel: StoredChannel): void {
+  if (!canPublish(caller, channel)) {
+    throw new ForbiddenError(`Only admins and this channel's publishers may change channel ${channel.channel_id}`);
+  }
+}
+
+/**
+ * Returns the caller's read decision for a channel. Admins and the
+ * channel's publishers read everything they can write; everyone else is
+ * decided by the access provider, which throws AccessUnavailableError when
+ * it cannot answer.
+ */
+export async function readDecision(app: App, caller: Caller, channel: StoredChannel): Promise<AccessDecision> {
+  if (canPublish(caller, channel)) {
+    return { mode: 'FULL', validUntil: app.clock() + STAFF_DECISION_LIFETIME_MS };
+  }
+  return app.access.canReadChannel(caller.userId, channel.channel_id, channel.access_policy);
+}

@@ -1,0 +1,91 @@
+import type { App } from '../app.js';
+import { auditPut, channelTarget } from '../adapters/audit.js';
+import { counterAdvance, getChannel } from '../adapters/channel-store.js';
+import { postPut } from '../adapters/post-store.js';
+import { ConflictError, InvalidRequestError, NotFoundError } from '../domain/errors.js';
+import type { Caller } from '../domain/identity.js';
+import { newPostId, nextPublishedAt, publishedKey, toPostView, type StoredPost } from '../domain/posts.js';
+import { assertCanPublish } from './channel-access.js';
+import { transactionalWrite, type WriteResult } from './transactional-write.js';
+
+export interface PublishInput {
+  readonly bodyText: string;
+  /** Import only: the original publication time, epoch ms. */
+  readonly publishedAt?: number;
+}
+
+export interface PublishRequest {
+  readonly caller: Caller;
+  readonly channelId: string;
+  readonly input: PublishInput;
+  /** `publish-post` or `import-post`: part of the idempotency scope. */
+  readonly operation: string;
+  readonly idempotencyKey?: string;
+  /** The parsed request body, hashed for idempotency. */
+  readonly payload: unknown;
+}
+
+/**
+ * Publishes (or imports) a post: allocates `seq = last_seq + 1` and commits
+ * the counter, the post, the audit record and the idempotency record in one
+ * transaction. `published_at` is fixed in that transaction and never goes
+ * below the previous post's.
+ */
+export async function publishPost(app: App, request: PublishRequest): Promise<WriteResult> {
+  const { caller, channelId, input } = request;
+  const tables = app.config.tables;
+
+  return transactionalWrite(app, {
+    ...(request.idempotencyKey !== undefined && {
+      idempotency: { scope: { actorId: caller.userId, operation: request.operation, targetId: channelId }, key: request.idempotencyKey, payload: request.payload },
+    }),
+    prepare: async (now) => {
+      const channel = await getChannel(app.db, tables, channelId);
+      if (!channel) throw new NotFoundError(`Channel ${channelId} does not exist`);
+      assertCanPublish(caller, channel);
+
+      const publishedAt = input.publishedAt === undefined ? nextPublishedAt(now, channel.last_published_at) : importedPublishedAt(input.publishedAt, now, channel.last_published_at);
+      const seq = channel.last_seq + 1;
+      const post: StoredPost = {
+        channel_id: channelId,
+        seq,
+        post_id: newPostId(seq),
+        published_at: publishedAt,
+        published_key: publishedKey(publishedAt, seq),
+        author_id: caller.userId,
+        body_text: input.bodyText,
+        attachments: [],
+        edited_at: null,
+        version: 1,
+        is_deleted: false,
+      };
+
+      return {
+        status: 201,
+        body: toPostView(post),
+        items: [
+          counterAdvance(tables, channelId, channel.last_seq, publishedAt),
+          postPut(tables, post),
+          auditPut(tables, {
+            actorId: caller.userId,
+            action: input.publishedAt === undefined ? 'post.published' : 'post.imported',
+            target: channelTarget(channelId),
+            at: now,
+            details: { post_id: post.post_id, seq },
+          }),
+        ],
+      };
+    },
+  });
+}
+
+/** Validates an import's original time: not in the future, not before the channel's latest post. */
+function importedPublishedAt(publishedAt: number, now: number, lastPublishedAt: string | undefined): string {
+  if (publishedAt > now) {
+    throw new InvalidRequestError('published_at', 'must not be in the future');
+  }
+  if (lastPublishedAt !== undefined && publishedAt < Date.parse(lastPublishedAt)) {
+    throw new ConflictError(`published_at must not be before the channel's latest post (${lastPublishedAt}); import history oldest first`);
+  }
+  return new Date(publishedAt).toISOString();
+}

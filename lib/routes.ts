@@ -1,0 +1,99 @@
+import type { TableId } from './table-definitions.js';
+
+/**
+ * HTTP API routes shared by the CDK stack and the local gateway. Each route
+ * has its own handler module `lambdas/handlers/<handler>.ts` (exporting
+ * `handler`) and the table grants its function needs, nothing more.
+ */
+export interface RouteDefinition {
+  readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** API Gateway route path, with `{name}` path parameters. */
+  readonly path: string;
+  /** File name under lambdas/handlers, without extension. */
+  readonly handler: string;
+  readonly reads: readonly TableId[];
+  readonly writes: readonly TableId[];
+}
+
+/** Tables the access check reads: the channel (policy) and the periods. */
+const ACCESS_READS: readonly TableId[] = ['channels', 'access'];
+
+export const ROUTES: readonly RouteDefinition[] = [
+  {
+    method: 'GET',
+    path: '/api/mobile/channels',
+    handler: 'list-channels',
+    reads: ACCESS_READS,
+    writes: [],
+  },
+  {
+    method: 'GET',
+    path: '/api/mobile/channels/{channelId}',
+    handler: 'get-channel',
+    reads: ACCESS_READS,
+    writes: [],
+  },
+  {
+    method: 'GET',
+    path: '/api/mobile/channels/{channelId}/posts',
+    handler: 'list-posts',
+    reads: [...ACCESS_READS, 'posts'],
+    writes: [],
+  },
+  {
+    method: 'GET',
+    path: '/api/mobile/channels/{channelId}/posts/{postId}',
+    handler: 'get-post',
+    reads: [...ACCESS_READS, 'posts'],
+    writes: [],
+  },
+  {
+    method: 'POST',
+    path: '/api/admin/channels',
+    handler: 'create-channel',
+    reads: ['idempotency'],
+    writes: ['channels', 'idempotency', 'audit'],
+  },
+  {
+    method: 'PATCH',
+    path: '/api/admin/channels/{channelId}',
+    handler: 'update-channel',
+    reads: ['channels'],
+    writes: ['channels', 'audit'],
+  },
+  {
+    method: 'POST',
+    path: '/api/admin/channels/{channelId}/posts',
+    handler: 'publish-post',
+    reads: ['channels', 'idempotency'],
+    writes: ['channels', 'posts', 'idempotency', 'audit'],
+  },
+  {
+    method: 'POST',
+    path: '/api/admin/channels/{channelId}/posts/import',
+    handler: 'import-post',
+    reads: ['channels', 'idempotency'],
+    writes: ['channels', 'posts', 'idempotency', 'audit'],
+  },
+  {
+    method: 'PATCH',
+    path: '/api/admin/channels/{channelId}/posts/{postId}',
+    handler: 'edit-post',
+    reads: ['channels', 'posts'],
+    writes: ['posts', 'audit'],
+  },
+  {
+    method: 'DELETE',
+    path: '/api/admin/channels/{channelId}/posts/{postId}',
+    handler: 'delete-post',
+    reads: ['channels', 'posts'],
+    writes: ['posts', 'audit'],
+  },
+  {
+    method: 'PUT',
+    path: '/api/admin/access/{channelId}/users/{userId}',
+    handler: 'put-access-periods',
+    reads: ['channels'],
+    writes: ['access', 'audit'],
+  },
+];

@@ -1,0 +1,101 @@
+/**
+ * DynamoDB table definitions shared by the CDK stack and the local stack, so
+ * both create the same keys, indexes and streams. Plain data on purpose: the
+ * local stack turns it into CreateTable calls without loading aws-cdk-lib.
+ */
+
+export type AttributeType = 'S' | 'N';
+
+export interface KeyAttribute {
+  readonly name: string;
+  readonly type: AttributeType;
+}
+
+export interface IndexDefinition {
+  readonly indexName: string;
+  readonly partitionKey: KeyAttribute;
+  readonly sortKey?: KeyAttribute;
+  /** KEYS_ONLY keeps edge lookups at the minimum item size. */
+  readonly projection: 'ALL' | 'KEYS_ONLY';
+}
+
+export interface TableDefinition {
+  /** Stable logical name; also the suffix of the deployed table name. */
+  readonly id: TableId;
+  /** Environment variable that carries the physical table name to handlers. */
+  readonly envVar: string;
+  readonly partitionKey: KeyAttribute;
+  readonly sortKey?: KeyAttribute;
+  readonly localIndexes?: readonly IndexDefinition[];
+  readonly globalIndexes?: readonly IndexDefinition[];
+  /** Content tables publish NEW_AND_OLD_IMAGES so the stream is the outbox. */
+  readonly stream?: 'NEW_AND_OLD_IMAGES';
+  /** Epoch-seconds attribute DynamoDB TTL sweeps; readers still check expiry. */
+  readonly timeToLiveAttribute?: string;
+}
+
+export type TableId = 'channels' | 'posts' | 'idempotency' | 'audit' | 'access';
+
+export const POSTS_BY_PUBLISHED_AT_INDEX = 'by_published_at';
+export const AUDIT_BY_ACTOR_INDEX = 'by_actor';
+
+export const TABLES: readonly TableDefinition[] = [
+  {
+    // One item per channel; it also holds the sequence counter (last_seq).
+    id: 'channels',
+    envVar: 'CHANNELS_TABLE',
+    partitionKey: { name: 'channel_id', type: 'S' },
+    stream: 'NEW_AND_OLD_IMAGES',
+  },
+  {
+    id: 'posts',
+    envVar: 'POSTS_TABLE',
+    partitionKey: { name: 'channel_id', type: 'S' },
+    sortKey: { name: 'seq', type: 'N' },
+    // A local index is strongly consistent, so turning a window edge into a
+    // seq never misses a post that was just committed. The sort key is
+    // `published_at#seq` so posts sharing a timestamp still sort by seq.
+    localIndexes: [
+      {
+        indexName: POSTS_BY_PUBLISHED_AT_INDEX,
+        partitionKey: { name: 'channel_id', type: 'S' },
+        sortKey: { name: 'published_key', type: 'S' },
+        projection: 'KEYS_ONLY',
+      },
+    ],
+    stream: 'NEW_AND_OLD_IMAGES',
+  },
+  {
+    id: 'idempotency',
+    envVar: 'IDEMPOTENCY_TABLE',
+    partitionKey: { name: 'record_id', type: 'S' },
+    timeToLiveAttribute: 'expires_at_epoch',
+  },
+  {
+    id: 'audit',
+    envVar: 'AUDIT_TABLE',
+    partitionKey: { name: 'target', type: 'S' },
+    sortKey: { name: 'recorded_key', type: 'S' },
+    globalIndexes: [
+      {
+        indexName: AUDIT_BY_ACTOR_INDEX,
+        partitionKey: { name: 'actor_id', type: 'S' },
+        sortKey: { name: 'recorded_key', type: 'S' },
+        projection: 'ALL',
+      },
+    ],
+  },
+  {
+    // Subscription periods of the built-in access provider.
+    id: 'access',
+    envVar: 'ACCESS_TABLE',
+    partitionKey: { name: 'channel_id', type: 'S' },
+    sortKey: { name: 'user_id', type: 'S' },
+  },
+];
+
+export function tableDefinition(id: TableId): TableDefinition {
+  const definition = TABLES.find((table) => table.id === id);
+  if (!definition) throw new Error(`Unknown table id "${id}"`);
+  return definition;
+}
