@@ -13,7 +13,14 @@ export interface RouteDefinition {
   readonly handler: string;
   readonly reads: readonly TableId[];
   readonly writes: readonly TableId[];
+  /** Lambda timeout; writes get longer because they retry lost races on a busy channel. */
+  readonly timeoutSeconds: number;
 }
+
+/** Reads finish in a few DynamoDB calls and one provider call (1 s timeout). */
+const READ_TIMEOUT_SECONDS = 10;
+/** Just under the HTTP API's 30 s integration timeout, so contention is retried rather than cut off. */
+const WRITE_TIMEOUT_SECONDS = 28;
 
 /** Tables the access check reads: the channel (policy) and the periods. */
 const ACCESS_READS: readonly TableId[] = ['channels', 'access'];
@@ -25,6 +32,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     handler: 'list-channels',
     reads: ACCESS_READS,
     writes: [],
+    timeoutSeconds: READ_TIMEOUT_SECONDS,
   },
   {
     method: 'GET',
@@ -32,6 +40,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     handler: 'get-channel',
     reads: ACCESS_READS,
     writes: [],
+    timeoutSeconds: READ_TIMEOUT_SECONDS,
   },
   {
     method: 'GET',
@@ -39,6 +48,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     handler: 'list-posts',
     reads: [...ACCESS_READS, 'posts'],
     writes: [],
+    timeoutSeconds: READ_TIMEOUT_SECONDS,
   },
   {
     method: 'GET',
@@ -46,6 +56,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     handler: 'get-post',
     reads: [...ACCESS_READS, 'posts'],
     writes: [],
+    timeoutSeconds: READ_TIMEOUT_SECONDS,
   },
   {
     method: 'POST',
@@ -53,6 +64,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     handler: 'create-channel',
     reads: ['idempotency'],
     writes: ['channels', 'idempotency', 'audit'],
+    timeoutSeconds: WRITE_TIMEOUT_SECONDS,
   },
   {
     method: 'PATCH',
@@ -60,6 +72,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     handler: 'update-channel',
     reads: ['channels'],
     writes: ['channels', 'audit'],
+    timeoutSeconds: WRITE_TIMEOUT_SECONDS,
   },
   {
     method: 'POST',
@@ -67,6 +80,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     handler: 'publish-post',
     reads: ['channels', 'idempotency'],
     writes: ['channels', 'posts', 'idempotency', 'audit'],
+    timeoutSeconds: WRITE_TIMEOUT_SECONDS,
   },
   {
     method: 'POST',
@@ -74,6 +88,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     handler: 'import-post',
     reads: ['channels', 'idempotency'],
     writes: ['channels', 'posts', 'idempotency', 'audit'],
+    timeoutSeconds: WRITE_TIMEOUT_SECONDS,
   },
   {
     method: 'PATCH',
@@ -81,6 +96,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     handler: 'edit-post',
     reads: ['channels', 'posts'],
     writes: ['posts', 'audit'],
+    timeoutSeconds: WRITE_TIMEOUT_SECONDS,
   },
   {
     method: 'DELETE',
@@ -88,6 +104,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     handler: 'delete-post',
     reads: ['channels', 'posts'],
     writes: ['posts', 'audit'],
+    timeoutSeconds: WRITE_TIMEOUT_SECONDS,
   },
   {
     method: 'PUT',
@@ -95,5 +112,6 @@ export const ROUTES: readonly RouteDefinition[] = [
     handler: 'put-access-periods',
     reads: ['channels'],
     writes: ['access', 'audit'],
+    timeoutSeconds: WRITE_TIMEOUT_SECONDS,
   },
 ];

@@ -23,8 +23,6 @@ export interface HttpGatewayOptions {
 
 /** API Gateway HTTP APIs accept payloads up to 10 MB. */
 const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
-/** Lambda timeout the CDK stack sets; reported by `getRemainingTimeInMillis`. */
-const FUNCTION_TIMEOUT_MS = 10_000;
 
 interface CompiledRoute extends LocalRoute {
   readonly pattern: RegExp;
@@ -79,7 +77,7 @@ export function createHttpGateway(options: HttpGatewayOptions): Server {
     }
 
     const event = buildHttpEvent({ request, url, body, route: match.route, claims: authorization.claims, scopes: authorization.scopes });
-    const result = await match.handler(event, lambdaContext(match.definition.handler, event.requestContext.requestId));
+    const result = await match.handler(event, lambdaContext(match.definition, event.requestContext.requestId));
     writeResult(response, result, event.requestContext.requestId);
   }
 }
@@ -129,8 +127,10 @@ function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
   });
 }
 
-function lambdaContext(functionName: string, requestId: string): Context {
-  const deadline = Date.now() + FUNCTION_TIMEOUT_MS;
+/** A Lambda context whose remaining time follows the route's timeout, as the CDK stack sets it. */
+function lambdaContext(definition: RouteDefinition, requestId: string): Context {
+  const functionName = definition.handler;
+  const deadline = Date.now() + definition.timeoutSeconds * 1000;
   return {
     callbackWaitsForEmptyEventLoop: false,
     functionName,

@@ -10,12 +10,13 @@ import { adminChannelView } from '../http/views.js';
 import { transactionalWrite } from '../services/transactional-write.js';
 
 /** POST /api/admin/channels: creates a channel (admin role). Honours Idempotency-Key. */
-export const route: RouteHandler = async ({ event, caller }, app) => {
+export const route: RouteHandler = async ({ event, caller, deadline }, app) => {
   assertAdmin(caller);
   const input = parseJsonBody(event, createChannelSchema);
   const idempotencyKey = idempotencyKeyHeader(event);
 
   const result = await transactionalWrite(app, {
+    deadline,
     ...(idempotencyKey !== undefined && { idempotency: { scope: { actorId: caller.userId, operation: 'create-channel', targetId: '-' }, key: idempotencyKey, payload: input } }),
     prepare: async (now) => {
       const createdAt = new Date(now).toISOString();

@@ -12,12 +12,13 @@ import { transactionalWrite } from '../services/transactional-write.js';
  * DELETE /api/admin/channels/{channelId}/posts/{postId}: leaves a tombstone
  * at the same seq. Deleting a tombstone again returns it unchanged.
  */
-export const route: RouteHandler = async ({ event, caller }, app) => {
+export const route: RouteHandler = async ({ event, caller, deadline }, app) => {
   const channelId = channelIdParameter(event);
   const { postId, seq } = postIdParameter(event);
   const tables = app.config.tables;
 
   const result = await transactionalWrite(app, {
+    deadline,
     prepare: async (now) => {
       const channel = await getChannel(app.db, tables, channelId);
       if (!channel) throw new NotFoundError(`Channel ${channelId} does not exist`);

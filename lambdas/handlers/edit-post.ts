@@ -11,13 +11,14 @@ import { assertCanPublish } from '../services/channel-access.js';
 import { transactionalWrite } from '../services/transactional-write.js';
 
 /** PATCH /api/admin/channels/{channelId}/posts/{postId}: edits a live post; seq stays, version and edited_at change. */
-export const route: RouteHandler = async ({ event, caller }, app) => {
+export const route: RouteHandler = async ({ event, caller, deadline }, app) => {
   const channelId = channelIdParameter(event);
   const { postId, seq } = postIdParameter(event);
   const input = parseJsonBody(event, editPostSchema);
   const tables = app.config.tables;
 
   const result = await transactionalWrite(app, {
+    deadline,
     prepare: async (now) => {
       const channel = await getChannel(app.db, tables, channelId);
       if (!channel) throw new NotFoundError(`Channel ${channelId} does not exist`);

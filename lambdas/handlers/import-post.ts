@@ -9,7 +9,7 @@ import { publishPost } from '../services/publish.js';
  * original `published_at`, which must not be in the future nor before the
  * channel's latest post. Honours Idempotency-Key.
  */
-export const route: RouteHandler = async ({ event, caller }, app) => {
+export const route: RouteHandler = async ({ event, caller, deadline }, app) => {
   const channelId = channelIdParameter(event);
   const idempotencyKey = idempotencyKeyHeader(event);
   const input = parseJsonBody(event, importPostSchema);
@@ -21,6 +21,7 @@ export const route: RouteHandler = async ({ event, caller }, app) => {
     operation: 'import-post',
     ...(idempotencyKey !== undefined && { idempotencyKey }),
     payload: input,
+    deadline,
   });
 
   return { status: result.status, body: result.body, headers: replayHeaders(result.replayed) };

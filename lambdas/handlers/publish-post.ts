@@ -5,7 +5,7 @@ import { publishPostSchema } from '../http/schemas.js';
 import { publishPost } from '../services/publish.js';
 
 /** POST /api/admin/channels/{channelId}/posts: publishes a post (admin or channel publisher). Idempotency-Key required. */
-export const route: RouteHandler = async ({ event, caller }, app) => {
+export const route: RouteHandler = async ({ event, caller, deadline }, app) => {
   const channelId = channelIdParameter(event);
   const idempotencyKey = requiredIdempotencyKey(event);
   const input = parseJsonBody(event, publishPostSchema);
@@ -17,6 +17,7 @@ export const route: RouteHandler = async ({ event, caller }, app) => {
     operation: 'publish-post',
     idempotencyKey,
     payload: input,
+    deadline,
   });
 
   return { status: result.status, body: result.body, headers: replayHeaders(result.replayed) };

@@ -12,7 +12,7 @@ import { transactionalWrite } from '../services/transactional-write.js';
  * PUT /api/admin/access/{channelId}/users/{userId}: replaces a user's
  * subscription periods for the built-in provider (admin role).
  */
-export const route: RouteHandler = async ({ event, caller }, app) => {
+export const route: RouteHandler = async ({ event, caller, deadline }, app) => {
   assertAdmin(caller);
   const channelId = channelIdParameter(event);
   const userId = userIdParameter(event);
@@ -24,6 +24,7 @@ export const route: RouteHandler = async ({ event, caller }, app) => {
   const tables = app.config.tables;
 
   const result = await transactionalWrite(app, {
+    deadline,
     prepare: async (now) => {
       // Channels are never deleted, so a channel read here still exists at commit.
       const channel = await getChannel(app.db, tables, channelId);

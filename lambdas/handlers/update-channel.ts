@@ -9,7 +9,7 @@ import { adminChannelView } from '../http/views.js';
 import { transactionalWrite } from '../services/transactional-write.js';
 
 /** PATCH /api/admin/channels/{channelId}: changes title, description, access policy or publishers (admin role). */
-export const route: RouteHandler = async ({ event, caller }, app) => {
+export const route: RouteHandler = async ({ event, caller, deadline }, app) => {
   assertAdmin(caller);
   const channelId = channelIdParameter(event);
   const changes = parseJsonBody(event, updateChannelSchema);
@@ -17,6 +17,7 @@ export const route: RouteHandler = async ({ event, caller }, app) => {
   if (changedFields.length === 0) throw new InvalidRequestError('body', 'must change at least one of title, description, access_policy, publisher_ids');
 
   const result = await transactionalWrite(app, {
+    deadline,
     prepare: async (now) => {
       const channel = await getChannel(app.db, app.config.tables, channelId);
       if (!channel) throw new NotFoundError(`Channel ${channelId} does not exist`);

@@ -14,6 +14,9 @@ type HttpResult = Exclude<APIGatewayProxyResultV2, string>;
 /** Headers on every response: JSON, and never stored by shared caches since bodies are paid content. */
 const BASE_HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store' } as const;
 
+/** Time kept back from the Lambda timeout to answer (with an error if need be) instead of being cut off. */
+const DEADLINE_MARGIN_MS = 1_500;
+
 interface RequestState extends Record<string, unknown> {
   requestId: string;
 }
@@ -36,13 +39,15 @@ export function createHttpHandler(app: App | (() => Promise<App>), route: RouteH
         request.response = toResult(errorResponse(request.error, requestId, logger));
       },
     })
-    .handler(async (event) => {
+    .handler(async (event, context) => {
       const resolved = await resolveApp();
       const requestId = event.requestContext.requestId;
       const caller = callerFromClaims(event.requestContext.authorizer?.jwt?.claims, resolved.config.roles);
       const logger = resolved.logger.child({ requestId, route: event.routeKey, userId: caller.userId });
 
-      const response = await route({ event, caller, requestId, logger }, resolved);
+      const deadline = Date.now() + context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS;
+
+      const response = await route({ event, caller, requestId, logger, deadline }, resolved);
       return toResult(response);
     });
 }

@@ -15,6 +15,8 @@ export interface ApiRequest {
   readonly caller: Caller;
   readonly requestId: string;
   readonly logger: Logger;
+  /** Real time (epoch ms) by which the route must have answered, inside the Lambda timeout. */
+  readonly deadline: number;
 }
 
 export interface ApiResponse {

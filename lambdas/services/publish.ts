@@ -23,6 +23,8 @@ export interface PublishRequest {
   readonly idempotencyKey?: string;
   /** The parsed request body, hashed for idempotency. */
   readonly payload: unknown;
+  /** Real time (epoch ms) after which no new attempt starts. */
+  readonly deadline: number;
 }
 
 /**
@@ -36,6 +38,7 @@ export async function publishPost(app: App, request: PublishRequest): Promise<Wr
   const tables = app.config.tables;
 
   return transactionalWrite(app, {
+    deadline: request.deadline,
     ...(request.idempotencyKey !== undefined && {
       idempotency: { scope: { actorId: caller.userId, operation: request.operation, targetId: channelId }, key: request.idempotencyKey, payload: request.payload },
     }),

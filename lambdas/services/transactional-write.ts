@@ -22,6 +22,8 @@ export interface WriteResult {
 }
 
 export interface TransactionalWriteOptions {
+  /** Real time (epoch ms) after which no new attempt starts: the Lambda deadline minus a margin. */
+  readonly deadline: number;
   readonly idempotency?: { readonly scope: IdempotencyScope; readonly key: string; readonly payload: unknown };
   /**
    * Reads current state and builds the change. Called again after a lost
@@ -31,12 +33,9 @@ export interface TransactionalWriteOptions {
   readonly prepare: (now: number) => Promise<PreparedWrite>;
 }
 
-/** Attempts before a write under contention gives up with 429; 50 publishers at once need at most 50 rounds. */
-const MAX_ATTEMPTS = 80;
-/** Upper bound of one backoff sleep, in ms. */
-const MAX_BACKOFF_MS = 100;
-/** Time budget for all attempts, kept well inside a 10 s Lambda timeout. */
-const TIME_BUDGET_MS = 7_000;
+/** First backoff ceiling, in ms; it doubles per lost attempt up to the maximum. */
+const BASE_BACKOFF_MS = 10;
+const MAX_BACKOFF_MS = 320;
 
 /**
  * Commits a change, its idempotency record and whatever else `prepare`
@@ -49,7 +48,6 @@ export async function transactionalWrite(app: App, options: TransactionalWriteOp
   const { idempotency } = options;
   const recordId = idempotency && idempotencyRecordId(idempotency.scope, idempotency.key);
   const payloadHash = idempotency && requestHash(idempotency.payload);
-  const startedAt = app.clock();
 
   for (let attempt = 1; ; attempt += 1) {
     const now = app.clock();
@@ -77,12 +75,15 @@ export async function transactionalWrite(app: App, options: TransactionalWriteOp
       // A lost race on the idempotency record goes straight back to the top,
       // where the winner's record is read and replayed, without a sleep.
       const lostKeyRace = recordId !== undefined && codes[codes.length - 1] === 'ConditionalCheckFailed';
-      const outOfBudget = attempt >= MAX_ATTEMPTS || app.clock() - startedAt > TIME_BUDGET_MS;
+      // The deadline is real time, not the injectable clock.
+      const outOfBudget = Date.now() >= options.deadline;
       if (outOfBudget) {
         app.logger.warn('Write gave up after repeated transaction cancellations', { attempts: attempt, cancellationCodes: codes });
         throw new RateLimitedError('Too many concurrent writes to this channel; retry with the same Idempotency-Key', 1);
       }
-      if (!lostKeyRace) await sleep(Math.random() * Math.min(MAX_BACKOFF_MS, 2 ** attempt));
+      // Full jitter spreads the losers out, so each round has few contenders
+      // instead of every publisher retrying at once.
+      if (!lostKeyRace) await sleep(Math.random() * Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** attempt));
     }
   }
 }
