@@ -60,6 +60,9 @@ export async function transactionalWrite(app: App, options: TransactionalWriteOp
     }
 
     const prepared = await options.prepare(now);
+    // Nothing to change (deleting a tombstone again): answer without a write or a record.
+    if (prepared.items.length === 0) return { status: prepared.status, body: prepared.body, replayed: false };
+
     const items = [...prepared.items];
     if (recordId !== undefined && payloadHash !== undefined) {
       items.push(idempotencyPut(app.config.tables, { recordId, requestHash: payloadHash, status: prepared.status, body: prepared.body, createdAt: now }));
