@@ -41,7 +41,7 @@ export const AUDIT_BY_ACTOR_INDEX = 'by_actor';
 
 export const TABLES: readonly TableDefinition[] = [
   {
-    // One item per channel; it also holds the sequence counter (last_seq).
+    // One item per channel, which also stores the sequence counter (last_seq).
     id: 'channels',
     envVar: 'CHANNELS_TABLE',
     partitionKey: { name: 'channel_id', type: 'S' },

@@ -127,7 +127,7 @@ function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
   });
 }
 
-/** A Lambda context whose remaining time follows the route's timeout, as the CDK stack sets it. */
+/** Builds a Lambda context whose remaining time follows the route's timeout, as the CDK stack sets it. */
 function lambdaContext(definition: RouteDefinition, requestId: string): Context {
   const functionName = definition.handler;
   const deadline = Date.now() + definition.timeoutSeconds * 1000;
@@ -153,7 +153,8 @@ function writeResult(response: ServerResponse, result: APIGatewayProxyResultV2, 
     return;
   }
   const headers = { ...result.headers, 'apigw-requestid': requestId };
-  const body = result.body === undefined ? '' : result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body;
+  let body: string | Buffer = result.body ?? '';
+  if (result.isBase64Encoded && result.body !== undefined) body = Buffer.from(result.body, 'base64');
   response.writeHead(result.statusCode ?? 200, headers as Record<string, string>);
   response.end(body);
 }

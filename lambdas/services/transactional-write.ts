@@ -60,7 +60,7 @@ export async function transactionalWrite(app: App, options: TransactionalWriteOp
     }
 
     const prepared = await options.prepare(now);
-    // Nothing to change (deleting a tombstone again): answer without a write or a record.
+    // Deleting a tombstone again changes nothing, so return without a write or a record.
     if (prepared.items.length === 0) return { status: prepared.status, body: prepared.body, replayed: false };
 
     const items = [...prepared.items];
