@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestStack, type TestStack } from '../support/stack.js';
 
 interface PageBody {
-  posts: { id: string; seq: number; body_text: string | null; is_deleted: boolean; attachments: unknown[] }[];
+  posts: { id: string; seq: number; body_text: string | null; is_deleted: boolean; attachments: unknown[]; version: number }[];
   next_after_seq?: number;
   next_before_seq?: number;
   has_more: boolean;
