@@ -3,7 +3,7 @@ import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyResultV2, 
 import type { RouteDefinition } from '../lib/routes.js';
 import type { Logger } from '../lambdas/logger.js';
 import { buildHttpEvent, type MatchedRoute } from './http-events.js';
-import type { JwtAuthorizer } from './jwt-authorizer.js';
+import type { JwtAuthorizer } from '../lambdas/auth/jwt-authorizer.js';
 
 export type HttpLambda = (event: APIGatewayProxyEventV2WithJWTAuthorizer, context: Context) => Promise<APIGatewayProxyResultV2>;
 

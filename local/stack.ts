@@ -10,7 +10,7 @@ import { createLogger, type LogLevel } from '../lambdas/logger.js';
 import { ADMIN_GROUP, DEFAULT_ROLE_CLAIM, LOCAL_AUDIENCE, LOCAL_ISSUER, MODERATOR_GROUP } from './auth-config.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.js';
 import { createHttpGateway, type HttpLambda, type LocalRoute } from './http-gateway.js';
-import { createJwtAuthorizer } from './jwt-authorizer.js';
+import { createJwtAuthorizer } from '../lambdas/auth/jwt-authorizer.js';
 import { jwksOf, loadOrCreateSigningKey, type SigningKey } from './signing-key.js';
 import { createTables, localTableNames, tableEnvironment } from './tables.js';
 

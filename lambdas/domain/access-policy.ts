@@ -70,7 +70,8 @@ function mergePeriods(periods: readonly SubscriptionPeriod[]): SubscriptionPerio
   const merged: SubscriptionPeriod[] = [];
   for (const period of sorted) {
     const last = merged[merged.length - 1];
-    const overlaps = last !== undefined && (last.end === undefined || period.start <= last.end);
+    // Ends are inclusive, so a period starting 1 ms after the previous end renews it without a gap.
+    const overlaps = last !== undefined && (last.end === undefined || period.start <= last.end + 1);
     if (last && overlaps) {
       const end = last.end === undefined || period.end === undefined ? undefined : Math.max(last.end, period.end);
       merged[merged.length - 1] = { start: last.start, end };

@@ -2,7 +2,7 @@ import { createPublicKey, createSecretKey, createSign, generateKeyPairSync } fro
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { ADMIN_GROUP, LOCAL_AUDIENCE, LOCAL_ISSUER } from '../../local/auth-config.js';
-import { createJwtAuthorizer, type JwtAuthorizer } from '../../local/jwt-authorizer.js';
+import { createJwtAuthorizer, type JwtAuthorizer } from '../../lambdas/auth/jwt-authorizer.js';
 import {
   generateSigningKey,
   jwksOf,

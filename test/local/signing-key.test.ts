@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { LOCAL_AUDIENCE, LOCAL_ISSUER } from '../../local/auth-config.js';
-import { createJwtAuthorizer } from '../../local/jwt-authorizer.js';
+import { createJwtAuthorizer } from '../../lambdas/auth/jwt-authorizer.js';
 import {
   generateSigningKey,
   jwksOf,

@@ -32,8 +32,10 @@ export interface JwtAuthorizerConfig {
   readonly issuer: string;
   /** Accepted audiences: the token's `aud`, or its `client_id` when it has no `aud`, must contain one. */
   readonly audience: string | readonly string[];
-  /** The only keys trusted for signatures. Nothing is ever fetched. */
-  readonly jwks: Jwks;
+  /** Trusted keys given in memory (the local stack); nothing is ever fetched. */
+  readonly jwks?: Jwks;
+  /** HTTPS URL of the identity provider's JWKS, fetched and cached when `jwks` is absent (Lambda). */
+  readonly jwksUri?: string;
 }
 
 /** Outcome of one authorization. */
@@ -51,7 +53,7 @@ export type AuthorizerResult =
       readonly reason: string;
     };
 
-/** Local stand-in for the HTTP API's JWT authorizer. */
+/** The HTTP API's JWT authorizer rules, for the local gateway and the WebSocket authorizer function. */
 export interface JwtAuthorizer {
   /** Verifies the token in an `Authorization` header value. */
   authorize(authorizationHeader: string | undefined): Promise<AuthorizerResult>;
@@ -68,16 +70,17 @@ export interface JwtAuthorizer {
  */
 export function createJwtAuthorizer(config: JwtAuthorizerConfig): JwtAuthorizer {
   const audiences = typeof config.audience === 'string' ? [config.audience] : [...config.audience];
-  const verifier = JwtVerifier.create(
-    {
-      issuer: config.issuer,
-      // The audience is checked in checkApiGatewayRules, because API Gateway also accepts client_id.
-      audience: null,
-      jwksUri: IN_MEMORY_JWKS_URI,
-      customJwtCheck: ({ header, payload }) => checkApiGatewayRules(header, payload, audiences),
-    },
-    { jwksCache: new InMemoryJwksCache(config.jwks) },
-  );
+  if ((config.jwks === undefined) === (config.jwksUri === undefined)) {
+    throw new Error('Set exactly one of jwks (in-memory keys) and jwksUri (the identity provider\'s JWKS URL)');
+  }
+  const properties = {
+    issuer: config.issuer,
+    // The audience is checked in checkApiGatewayRules, because API Gateway also accepts client_id.
+    audience: null,
+    jwksUri: config.jwksUri ?? IN_MEMORY_JWKS_URI,
+    customJwtCheck: ({ header, payload }: { header: JwtHeader; payload: JwtPayload }) => checkApiGatewayRules(header, payload, audiences),
+  };
+  const verifier = config.jwks ? JwtVerifier.create(properties, { jwksCache: new InMemoryJwksCache(config.jwks) }) : JwtVerifier.create(properties);
 
   return {
     async authorize(authorizationHeader) {
