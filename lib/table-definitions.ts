@@ -34,10 +34,11 @@ export interface TableDefinition {
   readonly timeToLiveAttribute?: string;
 }
 
-export type TableId = 'channels' | 'posts' | 'idempotency' | 'audit' | 'access';
+export type TableId = 'channels' | 'posts' | 'idempotency' | 'audit' | 'access' | 'connections';
 
 export const POSTS_BY_PUBLISHED_AT_INDEX = 'by_published_at';
 export const AUDIT_BY_ACTOR_INDEX = 'by_actor';
+export const CONNECTIONS_BY_CONNECTION_INDEX = 'by_connection';
 
 export const TABLES: readonly TableDefinition[] = [
   {
@@ -91,6 +92,24 @@ export const TABLES: readonly TableDefinition[] = [
     envVar: 'ACCESS_TABLE',
     partitionKey: { name: 'channel_id', type: 'S' },
     sortKey: { name: 'user_id', type: 'S' },
+  },
+  {
+    // WebSocket connections (`connection#<id>`) and subscriptions
+    // (`channel#<id>` + connection id), so fan-out is one Query per channel.
+    id: 'connections',
+    envVar: 'CONNECTIONS_TABLE',
+    partitionKey: { name: 'pk', type: 'S' },
+    sortKey: { name: 'sk', type: 'S' },
+    globalIndexes: [
+      {
+        indexName: CONNECTIONS_BY_CONNECTION_INDEX,
+        partitionKey: { name: 'connection_id', type: 'S' },
+        sortKey: { name: 'pk', type: 'S' },
+        projection: 'KEYS_ONLY',
+      },
+    ],
+    // API Gateway closes a connection after 2 hours; its items expire then.
+    timeToLiveAttribute: 'expires_at_epoch',
   },
 ];
 

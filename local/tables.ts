@@ -1,4 +1,4 @@
-import { CreateTableCommand, DescribeTableCommand, ResourceInUseException, type CreateTableCommandInput, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, ResourceInUseException, UpdateTimeToLiveCommand, type CreateTableCommandInput, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { TABLES, type KeyAttribute, type TableDefinition } from '../lib/table-definitions.js';
 import type { TableNames } from '../lambdas/config.js';
 
@@ -20,8 +20,14 @@ export async function createTables(client: DynamoDBClient, names: TableNames): P
         await client.send(new CreateTableCommand(createTableInput(table, names[table.id])));
       } catch (error) {
         if (!(error instanceof ResourceInUseException)) throw error;
+        return;
       }
       await client.send(new DescribeTableCommand({ TableName: names[table.id] }));
+      if (table.timeToLiveAttribute) {
+        await client.send(
+          new UpdateTimeToLiveCommand({ TableName: names[table.id], TimeToLiveSpecification: { AttributeName: table.timeToLiveAttribute, Enabled: true } }),
+        );
+      }
     }),
   );
 }

@@ -1,8 +1,10 @@
 import * as z from 'zod/mini';
+import englishMessages from 'zod/v4/locales/en.js';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../domain/feed.js';
 
-// zod/mini ships without messages; load the English ones so a 400 says what is wrong.
-z.config(z.locales.en());
+// zod/mini ships without messages; load only the English ones (not every
+// locale through z.locales) so a 400 says what is wrong.
+z.config(englishMessages());
 
 /** Longest post body, in characters; keeps a post item far below DynamoDB's 400 KB limit. */
 export const MAX_BODY_TEXT_LENGTH = 20_000;
@@ -93,3 +95,15 @@ export const channelListQuerySchema = z.strictObject({
 });
 
 export { DEFAULT_PAGE_SIZE };
+
+/** `{"action":"subscribe","channel_id","after_seq"?}` over the WebSocket. */
+export const subscribeMessageSchema = z.strictObject({
+  action: z.literal('subscribe'),
+  channel_id: channelIdSchema,
+  after_seq: z.optional(z.int().check(z.minimum(0))),
+});
+
+export const unsubscribeMessageSchema = z.strictObject({
+  action: z.literal('unsubscribe'),
+  channel_id: channelIdSchema,
+});

@@ -1,3 +1,4 @@
+import { accessProviderFor } from '../access/provider-for.js';
 import type { App } from '../app.js';
 import type { StoredChannel } from '../adapters/channel-store.js';
 import { ForbiddenError } from '../domain/errors.js';
@@ -28,5 +29,6 @@ export async function readDecision(app: App, caller: Caller, channel: StoredChan
   if (canPublish(caller, channel)) {
     return { mode: 'FULL', validUntil: app.clock() + STAFF_DECISION_LIFETIME_MS };
   }
-  return app.access.canReadChannel(caller.userId, channel.channel_id, channel.access_policy);
+  const provider = await accessProviderFor(app);
+  return provider.canReadChannel(caller.userId, channel.channel_id, channel.access_policy);
 }

@@ -1,0 +1,142 @@
+import { BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { CONNECTIONS_BY_CONNECTION_INDEX } from '../../lib/table-definitions.js';
+import type { AccessDecision } from '../domain/read-windows.js';
+import type { TableNames } from '../config.js';
+import { isConditionalCheckFailed } from './dynamodb.js';
+
+/**
+ * The connections table holds two kinds of item: one per WebSocket
+ * connection (`pk = connection#<id>`) and one per subscription
+ * (`pk = channel#<id>`, `sk = <connectionId>`), so fan-out is one Query by
+ * channel. Every item carries `connection_id`, and the by-connection index
+ * finds all of a connection's items when it goes away.
+ */
+const CONNECTION_SORT_KEY = 'connection';
+
+export interface StoredConnection {
+  readonly connection_id: string;
+  readonly user_id: string;
+  readonly is_admin: boolean;
+  readonly is_moderator: boolean;
+  readonly connected_at: string;
+  /** DynamoDB TTL, epoch seconds. */
+  readonly expires_at_epoch: number;
+}
+
+export interface StoredSubscription {
+  /** `channel#<channelId>`. */
+  readonly pk: string;
+  /** The connection id. */
+  readonly sk: string;
+  readonly connection_id: string;
+  readonly user_id: string;
+  /** Admins read every channel; kept so a re-check needs no connection read. */
+  readonly is_admin: boolean;
+  /** The decision the subscription was granted (or last re-checked) with. */
+  readonly decision: AccessDecision;
+  readonly subscribed_at: string;
+  readonly expires_at_epoch: number;
+}
+
+const connectionKey = (connectionId: string) => ({ pk: `connection#${connectionId}`, sk: CONNECTION_SORT_KEY });
+
+export async function putConnection(db: DynamoDBDocumentClient, tables: TableNames, connection: StoredConnection): Promise<void> {
+  await db.send(new PutCommand({ TableName: tables.connections, Item: { ...connectionKey(connection.connection_id), ...connection } }));
+}
+
+export async function getConnection(db: DynamoDBDocumentClient, tables: TableNames, connectionId: string): Promise<StoredConnection | undefined> {
+  const { Item } = await db.send(new GetCommand({ TableName: tables.connections, Key: connectionKey(connectionId), ConsistentRead: true }));
+  return Item as StoredConnection | undefined;
+}
+
+/** Deletes a connection and all its subscriptions. Idempotent: a second call finds nothing. */
+export async function deleteConnection(db: DynamoDBDocumentClient, tables: TableNames, connectionId: string): Promise<void> {
+  const keys: { pk: string; sk: string }[] = [connectionKey(connectionId)];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await db.send(
+      new QueryCommand({
+        TableName: tables.connections,
+        IndexName: CONNECTIONS_BY_CONNECTION_INDEX,
+        KeyConditionExpression: 'connection_id = :id',
+        ExpressionAttributeValues: { ':id': connectionId },
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    for (const item of page.Items ?? []) keys.push({ pk: item.pk as string, sk: item.sk as string });
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+
+  const unique = [...new Map(keys.map((key) => [`${key.pk}\u0000${key.sk}`, key])).values()];
+  for (let start = 0; start < unique.length; start += 25) {
+    const batch = unique.slice(start, start + 25);
+    let pending: Record<string, unknown>[] | undefined = batch.map((Key) => ({ DeleteRequest: { Key } }));
+    // BatchWriteItem may leave items unprocessed under throttling; resend them.
+    for (let attempt = 0; pending && pending.length > 0 && attempt < 5; attempt += 1) {
+      const result = await db.send(new BatchWriteCommand({ RequestItems: { [tables.connections]: pending as never } }));
+      pending = result.UnprocessedItems?.[tables.connections] as Record<string, unknown>[] | undefined;
+    }
+  }
+}
+
+export async function putSubscription(db: DynamoDBDocumentClient, tables: TableNames, subscription: StoredSubscription): Promise<void> {
+  await db.send(new PutCommand({ TableName: tables.connections, Item: subscription }));
+}
+
+export async function deleteSubscription(db: DynamoDBDocumentClient, tables: TableNames, subscriptionKey: string, connectionId: string): Promise<void> {
+  await db.send(new DeleteCommand({ TableName: tables.connections, Key: { pk: subscriptionKey, sk: connectionId } }));
+}
+
+/** Reads every subscription of a channel (or topic); fan-out needs all of them. */
+export async function listSubscriptions(db: DynamoDBDocumentClient, tables: TableNames, subscriptionKey: string): Promise<StoredSubscription[]> {
+  const subscriptions: StoredSubscription[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await db.send(
+      new QueryCommand({
+        TableName: tables.connections,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': subscriptionKey },
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    subscriptions.push(...((page.Items ?? []) as StoredSubscription[]));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return subscriptions;
+}
+
+/** Stores a re-checked decision, unless the subscription was removed meanwhile. */
+export async function updateSubscriptionDecision(
+  db: DynamoDBDocumentClient,
+  tables: TableNames,
+  subscriptionKey: string,
+  connectionId: string,
+  decision: AccessDecision,
+): Promise<void> {
+  try {
+    await db.send(
+      new UpdateCommand({
+        TableName: tables.connections,
+        Key: { pk: subscriptionKey, sk: connectionId },
+        UpdateExpression: 'SET decision = :decision',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':decision': decision },
+      }),
+    );
+  } catch (error) {
+    if (!isConditionalCheckFailed(error)) throw error;
+  }
+}
+
+/**
+ * Expires the stored decisions of one user's subscriptions to a channel, so
+ * the next delta re-checks access. Called after an admin rewrites the
+ * user's periods; reads the channel's subscriptions once.
+ */
+export async function expireUserDecisions(db: DynamoDBDocumentClient, tables: TableNames, subscriptionKey: string, userId: string): Promise<number> {
+  const subscriptions = await listSubscriptions(db, tables, subscriptionKey);
+  const mine = subscriptions.filter((subscription) => subscription.user_id === userId);
+  await Promise.all(mine.map((subscription) => updateSubscriptionDecision(db, tables, subscriptionKey, subscription.connection_id, { ...subscription.decision, validUntil: 0 })));
+  return mine.length;
+}

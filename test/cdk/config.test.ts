@@ -1,0 +1,131 @@
+import { App } from 'aws-cdk-lib';
+import { describe, expect, it } from 'vitest';
+import { readCommSettings, readStackName } from '../../lib/config.js';
+
+const VALID = { jwtIssuer: 'https://auth.test.example/', jwtAudience: 'test-audience' } as const;
+
+function settingsFor(context: Record<string, unknown>): ReturnType<typeof readCommSettings> {
+  return readCommSettings(new App({ context }).node);
+}
+
+describe('readCommSettings', () => {
+  it('applies defaults to absent keys', () => {
+    const settings = settingsFor(VALID);
+
+    expect(settings).toEqual({
+      jwtIssuer: 'https://auth.test.example/',
+      jwtAudience: ['test-audience'],
+      roleClaim: 'cognito:groups',
+      adminGroup: 'comm-admin',
+      moderatorGroup: 'comm-moderator',
+      accessProviderUrl: undefined,
+      accessProviderTimeoutMs: 1000,
+      accessProviderCacheSeconds: 30,
+      corsAllowedOrigins: [],
+      throttleRateLimit: 100,
+      throttleBurstLimit: 200,
+      logRetentionDays: 30,
+    });
+  });
+
+  it('parses the string forms that -c passes', () => {
+    const settings = settingsFor({
+      ...VALID,
+      jwtAudience: '["mobile","admin"]',
+      corsAllowedOrigins: 'https://a.example.com, https://b.example.com',
+      accessProviderTimeoutMs: '2500',
+      accessProviderCacheSeconds: '5',
+      throttleRateLimit: '12.5',
+      throttleBurstLimit: '40',
+      logRetentionDays: '90',
+    });
+
+    expect(settings.jwtAudience).toEqual(['mobile', 'admin']);
+    expect(settings.corsAllowedOrigins).toEqual(['https://a.example.com', 'https://b.example.com']);
+    expect(settings.accessProviderTimeoutMs).toBe(2500);
+    expect(settings.accessProviderCacheSeconds).toBe(5);
+    expect(settings.throttleRateLimit).toBe(12.5);
+    expect(settings.throttleBurstLimit).toBe(40);
+    expect(settings.logRetentionDays).toBe(90);
+  });
+
+  it('accepts a lone CORS wildcard', () => {
+    const settings = settingsFor({ ...VALID, corsAllowedOrigins: ['*'] });
+
+    expect(settings.corsAllowedOrigins).toEqual(['*']);
+  });
+
+  it('reports a missing issuer and audience', () => {
+    const read = () => settingsFor({});
+
+    expect(read).toThrowError(
+      [
+        'Invalid CDK context for the communication layer stack:',
+        '  - "jwtIssuer" is missing: expected an https URL.',
+        '  - "jwtAudience" is missing: expected a string or an array of strings.',
+        'Set each key under "context" in cdk.json or pass -c KEY=VALUE to cdk.',
+      ].join('\n'),
+    );
+  });
+
+  it.each([
+    ['jwtIssuer', 'http://auth.example.com', '"jwtIssuer" must be an https URL without query or fragment, got "http://auth.example.com".'],
+    ['jwtIssuer', 'auth.example.com', '"jwtIssuer" must be an https URL without query or fragment, got "auth.example.com".'],
+    ['jwtIssuer', 'https://auth.example.com/?x=1', '"jwtIssuer" must be an https URL without query or fragment, got "https://auth.example.com/?x=1".'],
+    ['jwtAudience', [], '"jwtAudience" must be a non-empty string or a non-empty array of non-empty strings, got [].'],
+    ['jwtAudience', ['ok', ''], '"jwtAudience" must be a non-empty string or a non-empty array of non-empty strings, got ["ok",""].'],
+    ['roleClaim', '', '"roleClaim" must be a non-empty string, got "".'],
+    ['adminGroup', 7, '"adminGroup" must be a non-empty string, got 7.'],
+    ['accessProviderUrl', 'http://access.example.com', '"accessProviderUrl" must be an https URL without query or fragment, got "http://access.example.com".'],
+    ['accessProviderTimeoutMs', 0, '"accessProviderTimeoutMs" must be an integer from 1 to 9999, got 0.'],
+    ['accessProviderTimeoutMs', 10000, '"accessProviderTimeoutMs" must be an integer from 1 to 9999, got 10000.'],
+    ['accessProviderTimeoutMs', 1.5, '"accessProviderTimeoutMs" must be an integer from 1 to 9999, got 1.5.'],
+    ['accessProviderTimeoutMs', '-5', '"accessProviderTimeoutMs" must be an integer from 1 to 9999, got "-5".'],
+    ['accessProviderCacheSeconds', 0, '"accessProviderCacheSeconds" must be an integer at least 1, got 0.'],
+    ['throttleRateLimit', 0, '"throttleRateLimit" must be a number greater than 0, got 0.'],
+    ['throttleBurstLimit', 'many', '"throttleBurstLimit" must be an integer at least 1, got "many".'],
+    ['corsAllowedOrigins', ['https://app.example.com/'], '"corsAllowedOrigins" must be either ["*"] or a list of origins'],
+    ['corsAllowedOrigins', ['http://app.example.com'], '"corsAllowedOrigins" must be either ["*"] or a list of origins'],
+    ['corsAllowedOrigins', ['*', 'https://app.example.com'], '"corsAllowedOrigins" must be either ["*"] or a list of origins'],
+    ['logRetentionDays', 10, '"logRetentionDays" must be a CloudWatch Logs retention in days, one of 1, 3, 5, 7, 14, 30,'],
+  ])('rejects %s = %j', (key, value, expectedProblem) => {
+    const read = () => settingsFor({ ...VALID, [key]: value });
+
+    expect(read).toThrowError(`  - ${expectedProblem}`);
+  });
+
+  it('lists every invalid key in one error', () => {
+    const read = () => settingsFor({ ...VALID, jwtIssuer: 'http://x', throttleBurstLimit: 0 });
+
+    expect(read).toThrowError(
+      [
+        'Invalid CDK context for the communication layer stack:',
+        '  - "jwtIssuer" must be an https URL without query or fragment, got "http://x".',
+        '  - "throttleBurstLimit" must be an integer at least 1, got 0.',
+        'Set each key under "context" in cdk.json or pass -c KEY=VALUE to cdk.',
+      ].join('\n'),
+    );
+  });
+});
+
+describe('readStackName', () => {
+  it('defaults to CommLayer', () => {
+    const name = readStackName(new App().node);
+
+    expect(name).toBe('CommLayer');
+  });
+
+  it('takes the stackName context', () => {
+    const name = readStackName(new App({ context: { stackName: 'CommStaging' } }).node);
+
+    expect(name).toBe('CommStaging');
+  });
+
+  it.each(['1stack', 'comm_layer', ''])('rejects %j', (stackName) => {
+    const read = () => readStackName(new App({ context: { stackName } }).node);
+
+    expect(read).toThrowError(
+      `Invalid CDK context "stackName": expected a CloudFormation stack name (a letter, then up to 127 letters, digits or hyphens), got ${JSON.stringify(stackName)}. Pass -c stackName=NAME or set it under "context" in cdk.json.`,
+    );
+  });
+});

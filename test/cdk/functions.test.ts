@@ -1,0 +1,327 @@
+import { describe, expect, it } from 'vitest';
+import { ROUTES } from '../../lib/routes.js';
+import {
+  actionsOf,
+  allowedTableActions,
+  describeTableResource,
+  functionIdForRoute,
+  resourcesOf,
+  roleIdOfFunction,
+  statementsOfFunction,
+  synthTemplate,
+} from './synth.js';
+
+const template = synthTemplate();
+const withHttpProvider = synthTemplate({ accessProviderUrl: 'https://access.test.example/decide' });
+
+const ROUTE_KEYS = ROUTES.map((route) => `${route.method} ${route.path}`);
+const READER_ROUTE = 'GET /api/mobile/channels/{channelId}/posts';
+const PUBLISH_ROUTE = 'POST /api/admin/channels/{channelId}/posts';
+
+const READ = [
+  'dynamodb:BatchGetItem',
+  'dynamodb:ConditionCheckItem',
+  'dynamodb:GetItem',
+  'dynamodb:Query',
+  'dynamodb:Scan',
+];
+const WRITE = ['dynamodb:ConditionCheckItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
+const READ_AND_WRITE = [...new Set([...READ, ...WRITE])].sort();
+const WRITE_ONLY_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
+
+/** Routes that consult the access provider, because they read the access table. */
+const ACCESS_CHECKING_ROUTES = [
+  'GET /api/mobile/channels',
+  'GET /api/mobile/channels/{channelId}',
+  'GET /api/mobile/channels/{channelId}/posts',
+  'GET /api/mobile/channels/{channelId}/posts/{postId}',
+];
+
+function environmentOf(source: typeof template, routeKey: string): Record<string, unknown> {
+  const functionId = functionIdForRoute(source, routeKey);
+  const resource = source.toJSON().Resources[functionId] as {
+    Properties: { Environment: { Variables: Record<string, unknown> } };
+  };
+  return resource.Properties.Environment.Variables;
+}
+
+function tableRef(id: string): { Ref: string } {
+  const [logicalId] = Object.keys(
+    template.findResources('AWS::DynamoDB::GlobalTable', { Properties: { TableName: `CommTest-${id}` } }),
+  );
+  return { Ref: logicalId as string };
+}
+
+describe('route functions', () => {
+  it('creates one function per route and no other', () => {
+    template.resourceCountIs('AWS::Lambda::Function', ROUTES.length);
+  });
+
+  it.each(ROUTE_KEYS)('%s runs Node.js 22 on arm64', (routeKey) => {
+    const writes = !routeKey.startsWith('GET ');
+
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: routeKey,
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      MemorySize: 512,
+      // Writes retry lost counter races almost up to the HTTP API's 30 s limit.
+      Timeout: writes ? 28 : 10,
+    });
+  });
+
+  it.each(ROUTE_KEYS)('%s logs JSON to a log group kept 30 days', (routeKey) => {
+    const functionId = functionIdForRoute(template, routeKey);
+    const loggingConfig = (template.toJSON().Resources[functionId] as {
+      Properties: { LoggingConfig: { LogFormat: string; LogGroup: { Ref: string } } };
+    }).Properties.LoggingConfig;
+
+    expect(loggingConfig.LogFormat).toBe('JSON');
+    expect(template.toJSON().Resources[loggingConfig.LogGroup.Ref]).toEqual({
+      Type: 'AWS::Logs::LogGroup',
+      Properties: { RetentionInDays: 30 },
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
+  });
+
+  it('log retention follows the logRetentionDays context', () => {
+    const custom = synthTemplate({ logRetentionDays: 90 });
+
+    expect(Object.keys(custom.findResources('AWS::Logs::LogGroup', { Properties: { RetentionInDays: 90 } }))).toHaveLength(
+      ROUTES.length + 1,
+    );
+  });
+
+  it('list-posts gets its tables, roles and provider settings', () => {
+    const environment = environmentOf(template, READER_ROUTE);
+
+    expect(environment).toEqual({
+      ROLE_CLAIM: 'cognito:groups',
+      ADMIN_GROUP: 'comm-admin',
+      MODERATOR_GROUP: 'comm-moderator',
+      CHANNELS_TABLE: tableRef('channels'),
+      ACCESS_TABLE: tableRef('access'),
+      POSTS_TABLE: tableRef('posts'),
+      ACCESS_PROVIDER_TIMEOUT_MS: '1000',
+      ACCESS_PROVIDER_CACHE_SECONDS: '30',
+      NODE_OPTIONS: '--enable-source-maps',
+    });
+  });
+
+  it('publish-post gets its tables and no provider settings', () => {
+    const environment = environmentOf(template, PUBLISH_ROUTE);
+
+    expect(environment).toEqual({
+      ROLE_CLAIM: 'cognito:groups',
+      ADMIN_GROUP: 'comm-admin',
+      MODERATOR_GROUP: 'comm-moderator',
+      CHANNELS_TABLE: tableRef('channels'),
+      POSTS_TABLE: tableRef('posts'),
+      IDEMPOTENCY_TABLE: tableRef('idempotency'),
+      AUDIT_TABLE: tableRef('audit'),
+      NODE_OPTIONS: '--enable-source-maps',
+    });
+  });
+
+  it('role settings follow the context', () => {
+    const custom = synthTemplate({ roleClaim: 'roles', adminGroup: 'admins', moderatorGroup: 'mods' });
+
+    const environment = environmentOf(custom, PUBLISH_ROUTE);
+
+    expect(environment.ROLE_CLAIM).toBe('roles');
+    expect(environment.ADMIN_GROUP).toBe('admins');
+    expect(environment.MODERATOR_GROUP).toBe('mods');
+  });
+
+  it.each(ROUTE_KEYS)('%s variables name exactly the tables it may use', (routeKey) => {
+    const functionId = functionIdForRoute(template, routeKey);
+    const environment = environmentOf(template, routeKey);
+
+    const tablesInEnvironment = Object.keys(environment)
+      .filter((name) => name.endsWith('_TABLE'))
+      .map((name) => name.replace(/_TABLE$/, '').toLowerCase())
+      .sort();
+    const tablesInPolicy = Object.keys(allowedTableActions(template, functionId))
+      .filter((name) => !name.includes('/index/'))
+      .sort();
+
+    expect(tablesInEnvironment).toEqual(tablesInPolicy);
+  });
+});
+
+describe('route function permissions', () => {
+  it('reader route only reads channels, access and posts', () => {
+    const functionId = functionIdForRoute(template, READER_ROUTE);
+
+    const granted = allowedTableActions(template, functionId);
+
+    expect(granted).toEqual({
+      channels: READ,
+      access: READ,
+      posts: READ,
+      'posts/index/by_published_at': READ,
+    });
+  });
+
+  it('publish route writes posts and channels', () => {
+    const functionId = functionIdForRoute(template, PUBLISH_ROUTE);
+
+    const granted = allowedTableActions(template, functionId);
+
+    expect(granted).toEqual({
+      channels: READ_AND_WRITE,
+      posts: WRITE,
+      idempotency: READ_AND_WRITE,
+      audit: ['dynamodb:PutItem'],
+    });
+  });
+
+  it.each(ROUTE_KEYS.filter((routeKey) => routeKey.startsWith('GET ')))('%s has no write action', (routeKey) => {
+    const functionId = functionIdForRoute(template, routeKey);
+
+    const granted = Object.values(allowedTableActions(template, functionId)).flat();
+
+    expect(granted.filter((action) => WRITE_ONLY_ACTIONS.includes(action))).toEqual([]);
+    expect(Object.keys(allowedTableActions(template, functionId))).not.toContain('idempotency');
+  });
+
+  it.each([
+    ['GET /api/mobile/channels', undefined],
+    ['GET /api/mobile/channels/{channelId}', undefined],
+    ['GET /api/mobile/channels/{channelId}/posts', undefined],
+    ['GET /api/mobile/channels/{channelId}/posts/{postId}', undefined],
+    ['POST /api/admin/channels', ['dynamodb:PutItem']],
+    ['PATCH /api/admin/channels/{channelId}', ['dynamodb:PutItem']],
+    ['POST /api/admin/channels/{channelId}/posts', ['dynamodb:PutItem']],
+    ['POST /api/admin/channels/{channelId}/posts/import', ['dynamodb:PutItem']],
+    ['PATCH /api/admin/channels/{channelId}/posts/{postId}', ['dynamodb:PutItem']],
+    ['DELETE /api/admin/channels/{channelId}/posts/{postId}', ['dynamodb:PutItem']],
+    ['PUT /api/admin/access/{channelId}/users/{userId}', ['dynamodb:PutItem']],
+  ])('%s audit grant is %j', (routeKey, expectedAuditActions) => {
+    const functionId = functionIdForRoute(template, routeKey);
+
+    const granted = allowedTableActions(template, functionId);
+
+    expect(granted.audit).toEqual(expectedAuditActions);
+  });
+
+  it.each(ROUTE_KEYS)('%s may delete no item', (routeKey) => {
+    const functionId = functionIdForRoute(template, routeKey);
+
+    const granted = Object.values(allowedTableActions(template, functionId)).flat();
+
+    expect(granted).not.toContain('dynamodb:DeleteItem');
+    expect(granted).not.toContain('dynamodb:BatchWriteItem');
+  });
+
+  it.each(ROUTE_KEYS)('%s role denies audit updates and deletes', (routeKey) => {
+    const functionId = functionIdForRoute(template, routeKey);
+
+    const denies = statementsOfFunction(template, functionId).filter((statement) => statement.Effect === 'Deny');
+
+    expect(denies).toHaveLength(1);
+    expect(actionsOf(denies[0]!).sort()).toEqual([
+      'dynamodb:BatchWriteItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:PartiQLDelete',
+      'dynamodb:PartiQLUpdate',
+      'dynamodb:UpdateItem',
+    ]);
+    expect(resourcesOf(denies[0]!).map((resource) => describeTableResource(template, resource))).toEqual(['audit']);
+  });
+
+  it.each(ROUTE_KEYS)('%s has no DynamoDB wildcard', (routeKey) => {
+    const functionId = functionIdForRoute(template, routeKey);
+
+    const dynamoStatements = statementsOfFunction(template, functionId).filter((statement) =>
+      actionsOf(statement).some((action) => action.startsWith('dynamodb:') || action === '*'),
+    );
+
+    expect(dynamoStatements.length).toBeGreaterThan(0);
+    for (const statement of dynamoStatements) {
+      expect(actionsOf(statement)).not.toContain('dynamodb:*');
+      expect(actionsOf(statement)).not.toContain('*');
+      expect(resourcesOf(statement)).not.toContain('*');
+      expect(resourcesOf(statement).map((resource) => describeTableResource(template, resource))).not.toContain('other');
+    }
+  });
+
+  it.each(ROUTE_KEYS)('%s role has no managed policy and writes only its own logs', (routeKey) => {
+    const functionId = functionIdForRoute(template, routeKey);
+    const roleId = roleIdOfFunction(template, functionId);
+    const logGroupRef = (template.toJSON().Resources[functionId] as {
+      Properties: { LoggingConfig: { LogGroup: { Ref: string } } };
+    }).Properties.LoggingConfig.LogGroup.Ref;
+
+    const logStatements = statementsOfFunction(template, functionId).filter((statement) =>
+      actionsOf(statement).some((action) => action.startsWith('logs:')),
+    );
+
+    expect(template.toJSON().Resources[roleId].Properties.ManagedPolicyArns).toBeUndefined();
+    expect(logStatements).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: { 'Fn::GetAtt': [logGroupRef, 'Arn'] },
+      },
+    ]);
+  });
+});
+
+describe('HTTP access provider', () => {
+  it('creates no secret without accessProviderUrl', () => {
+    template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+  });
+
+  it('creates a retained generated secret with accessProviderUrl', () => {
+    withHttpProvider.resourceCountIs('AWS::SecretsManager::Secret', 1);
+    withHttpProvider.hasResource('AWS::SecretsManager::Secret', {
+      Properties: { GenerateSecretString: { PasswordLength: 64, ExcludePunctuation: true } },
+      DeletionPolicy: 'Retain',
+    });
+  });
+
+  it.each(ROUTE_KEYS)('%s gets the secret only if it checks access', (routeKey) => {
+    const checksAccess = ACCESS_CHECKING_ROUTES.includes(routeKey);
+    const [secretId] = Object.keys(withHttpProvider.findResources('AWS::SecretsManager::Secret'));
+    const functionId = functionIdForRoute(withHttpProvider, routeKey);
+
+    const environment = environmentOf(withHttpProvider, routeKey);
+    const secretStatements = statementsOfFunction(withHttpProvider, functionId).filter((statement) =>
+      actionsOf(statement).some((action) => action.startsWith('secretsmanager:')),
+    );
+
+    if (checksAccess) {
+      expect(environment.ACCESS_PROVIDER_URL).toBe('https://access.test.example/decide');
+      expect(environment.ACCESS_PROVIDER_SECRET_ARN).toEqual({ Ref: secretId });
+      expect(secretStatements).toEqual([
+        {
+          Effect: 'Allow',
+          Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+          Resource: { Ref: secretId },
+        },
+      ]);
+    } else {
+      expect(environment.ACCESS_PROVIDER_URL).toBeUndefined();
+      expect(environment.ACCESS_PROVIDER_SECRET_ARN).toBeUndefined();
+      expect(secretStatements).toEqual([]);
+    }
+  });
+
+  it('outputs the secret ARN', () => {
+    const [secretId] = Object.keys(withHttpProvider.findResources('AWS::SecretsManager::Secret'));
+
+    withHttpProvider.hasOutput('AccessProviderSecretArn', { Value: { Ref: secretId } });
+  });
+
+  it('passes timeout and cache settings from context', () => {
+    const custom = synthTemplate({ accessProviderTimeoutMs: '1500', accessProviderCacheSeconds: 5 });
+
+    const environment = environmentOf(custom, READER_ROUTE);
+
+    expect(environment.ACCESS_PROVIDER_TIMEOUT_MS).toBe('1500');
+    expect(environment.ACCESS_PROVIDER_CACHE_SECONDS).toBe('5');
+  });
+});
