@@ -14,7 +14,7 @@ import { parseMessageBody } from '../realtime/websocket.js';
  * subscription, and replies `{"type":"subscribed","channel_id","last_seq"}`
  * so the client can fetch anything after its own `after_seq` over REST.
  */
-export const route: WebSocketRoute = async ({ event, caller, connectionId, logger, reply }, app) => {
+export const route: WebSocketRoute = async ({ event, caller, connectionId, logger }, app) => {
   const message = parseInput(subscribeMessageSchema, parseMessageBody(event), 'body');
   const channelId = message.channel_id;
 
@@ -37,7 +37,7 @@ export const route: WebSocketRoute = async ({ event, caller, connectionId, logge
   });
   logger.info('Subscribed', { channelId, mode: decision.mode });
 
-  await reply({ type: 'subscribed', channel_id: channelId, last_seq: channel.last_seq });
+  return { type: 'subscribed', channel_id: channelId, last_seq: channel.last_seq };
 };
 
 export const handler = createWebSocketHandler(() => createApp(process.env), route);

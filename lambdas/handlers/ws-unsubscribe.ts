@@ -7,12 +7,12 @@ import { createWebSocketHandler, type WebSocketRoute } from '../realtime/websock
 import { parseMessageBody } from '../realtime/websocket.js';
 
 /** `unsubscribe`: removes the subscription and confirms with `{"type":"unsubscribed","reason":"requested"}`. */
-export const route: WebSocketRoute = async ({ event, connectionId, reply }, app) => {
+export const route: WebSocketRoute = async ({ event, connectionId }, app) => {
   const message = parseInput(unsubscribeMessageSchema, parseMessageBody(event), 'body');
 
   await deleteSubscription(app.db, app.config.tables, channelSubscriptionKey(message.channel_id), connectionId);
 
-  await reply({ type: 'unsubscribed', channel_id: message.channel_id, reason: 'requested' });
+  return { type: 'unsubscribed', channel_id: message.channel_id, reason: 'requested' };
 };
 
 export const handler = createWebSocketHandler(() => createApp(process.env), route);

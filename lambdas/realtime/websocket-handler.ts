@@ -2,25 +2,24 @@ import type { App } from '../app.js';
 import { DomainError } from '../domain/errors.js';
 import type { Caller } from '../domain/identity.js';
 import { errorFields, type Logger } from '../logger.js';
-import { realtimeFor } from './realtime.js';
-import { callerFromAuthorizer, OK, type WebSocketEvent, type WebSocketResult } from './websocket.js';
+import { callerFromAuthorizer, type WebSocketEvent, type WebSocketResult } from './websocket.js';
 
 export interface WebSocketRequest {
   readonly event: WebSocketEvent;
   readonly caller: Caller;
   readonly connectionId: string;
   readonly logger: Logger;
-  /** Sends a frame to this connection through @connections. */
-  reply(frame: Record<string, unknown>): Promise<void>;
 }
 
-export type WebSocketRoute = (request: WebSocketRequest, app: App) => Promise<void>;
+/** A WebSocket message route: returns the one frame the client gets back. */
+export type WebSocketRoute = (request: WebSocketRequest, app: App) => Promise<Record<string, unknown>>;
 
 /**
- * Wraps a WebSocket message route. The route answers with frames; a domain
- * error becomes `{"type":"error","code","message"}` on the socket, and the
- * integration itself always returns 200 so API Gateway keeps the
- * connection open.
+ * Wraps a WebSocket message route. Routes are two-way (API Gateway sends
+ * the integration's body back as a frame), so replies need no
+ * `@connections` permission. A domain error becomes
+ * `{"type":"error","code","message"}`, and the status stays 200 so API
+ * Gateway keeps the connection open.
  */
 export function createWebSocketHandler(app: App | (() => Promise<App>), route: WebSocketRoute) {
   let appPromise: Promise<App> | undefined;
@@ -31,21 +30,19 @@ export function createWebSocketHandler(app: App | (() => Promise<App>), route: W
     const connectionId = event.requestContext.connectionId;
     const caller = callerFromAuthorizer(event);
     const logger = resolved.logger.child({ requestId: event.requestContext.requestId, route: event.requestContext.routeKey, connectionId, userId: caller.userId });
-    const reply = async (frame: Record<string, unknown>): Promise<void> => {
-      await realtimeFor(resolved).connections.send(connectionId, frame);
-    };
 
+    let frame: Record<string, unknown>;
     try {
-      await route({ event, caller, connectionId, logger, reply }, resolved);
+      frame = await route({ event, caller, connectionId, logger }, resolved);
     } catch (error) {
-      if (!(error instanceof DomainError)) {
+      if (error instanceof DomainError) {
+        logger.info('WebSocket request rejected', { code: error.code, status: error.status });
+        frame = { type: 'error', code: error.code, message: error.message };
+      } else {
         logger.error('WebSocket route failed', errorFields(error));
-        await reply({ type: 'error', code: 'internal_error', message: `Internal error; quote request id ${event.requestContext.requestId} when reporting it` }).catch(() => undefined);
-        return OK;
+        frame = { type: 'error', code: 'internal_error', message: `Internal error; quote request id ${event.requestContext.requestId} when reporting it` };
       }
-      logger.info('WebSocket request rejected', { code: error.code, status: error.status });
-      await reply({ type: 'error', code: error.code, message: error.message });
     }
-    return OK;
+    return { statusCode: 200, body: JSON.stringify(frame) };
   };
 }
