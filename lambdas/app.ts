@@ -44,3 +44,12 @@ export async function createApp(env: Environment, overrides: AppOverrides = {}):
     ...(overrides.realtime && { realtimeOverrides: overrides.realtime }),
   };
 }
+
+/** An App, or a factory that builds it (from the environment, in Lambda). */
+export type AppSource = App | (() => Promise<App>);
+
+/** Returns a function that resolves the App once and then reuses it for every invocation. */
+export function appResolver(source: AppSource): () => Promise<App> {
+  let promise: Promise<App> | undefined;
+  return () => (promise ??= typeof source === 'function' ? source() : Promise.resolve(source));
+}

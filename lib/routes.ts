@@ -110,8 +110,9 @@ export const ROUTES: readonly RouteDefinition[] = [
     method: 'PUT',
     path: '/api/admin/access/{channelId}/users/{userId}',
     handler: 'put-access-periods',
-    reads: ['channels'],
-    writes: ['access', 'audit'],
+    // Connections: the user's live subscriptions get their decisions expired.
+    reads: ['channels', 'connections'],
+    writes: ['access', 'audit', 'connections'],
     timeoutSeconds: WRITE_TIMEOUT_SECONDS,
   },
 ];

@@ -1,5 +1,5 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { createApp, type App } from '../app.js';
+import { appResolver, createApp, type AppSource } from '../app.js';
 import { errorFields } from '../logger.js';
 import { deliverBatch } from '../realtime/delivery.js';
 import type { FanoutBatch } from '../realtime/fanout.js';
@@ -10,10 +10,10 @@ import { realtimeFor } from '../realtime/realtime.js';
  * one change. Batches run concurrently; a failed batch is reported alone so
  * SQS redelivers only it.
  */
-export function createFanoutWorker(app: App | (() => Promise<App>)) {
-  let appPromise: Promise<App> | undefined;
+export function createFanoutWorker(app: AppSource) {
+  const resolveApp = appResolver(app);
   return async (event: SQSEvent): Promise<SQSBatchResponse> => {
-    const resolved = await (appPromise ??= typeof app === 'function' ? app() : Promise.resolve(app));
+    const resolved = await resolveApp();
     const realtime = realtimeFor(resolved);
 
     const failures = await Promise.all(

@@ -1,6 +1,9 @@
 import { periodsPut } from '../adapters/access-store.js';
 import { auditPut, channelTarget } from '../adapters/audit.js';
 import { getChannel } from '../adapters/channel-store.js';
+import { expireUserDecisions } from '../adapters/connection-store.js';
+import { channelSubscriptionKey } from '../domain/subscriptions.js';
+import { errorFields } from '../logger.js';
 import { lambdaHandler, type RouteHandler } from '../http/handler.js';
 import { assertAdmin, channelIdParameter, userIdParameter } from '../http/parameters.js';
 import { parseJsonBody } from '../http/request.js';
@@ -12,7 +15,7 @@ import { transactionalWrite } from '../services/transactional-write.js';
  * PUT /api/admin/access/{channelId}/users/{userId}: replaces a user's
  * subscription periods for the built-in provider (admin role).
  */
-export const route: RouteHandler = async ({ event, caller, deadline }, app) => {
+export const route: RouteHandler = async ({ event, caller, deadline, logger }, app) => {
   assertAdmin(caller);
   const channelId = channelIdParameter(event);
   const userId = userIdParameter(event);
@@ -40,6 +43,15 @@ export const route: RouteHandler = async ({ event, caller, deadline }, app) => {
       };
     },
   });
+
+  // Live subscriptions re-check access on their next delta instead of when
+  // their cached decision expires. The periods are already committed, so a
+  // failure here only delays that (by at most the decision lifetime).
+  try {
+    await expireUserDecisions(app.db, tables, channelSubscriptionKey(channelId), userId);
+  } catch (error) {
+    logger.warn('Could not expire the decisions of live subscriptions', { channelId, subjectUserId: userId, ...errorFields(error) });
+  }
 
   return { status: result.status, body: result.body };
 };

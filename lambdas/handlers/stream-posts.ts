@@ -1,5 +1,5 @@
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
-import { createApp, type App } from '../app.js';
+import { appResolver, createApp, type AppSource } from '../app.js';
 import { listSubscriptions } from '../adapters/connection-store.js';
 import { postChangeOf, type PostImage } from '../domain/deltas.js';
 import { channelSubscriptionKey } from '../domain/subscriptions.js';
@@ -15,9 +15,8 @@ import { processStreamBatch, type DecodedRecord } from '../realtime/stream-recor
  * batch of subscribers is served here; further batches go to the fan-out
  * dispatcher and run in parallel.
  */
-export function createStreamHandler(app: App | (() => Promise<App>)) {
-  let appPromise: Promise<App> | undefined;
-  const resolveApp = (): Promise<App> => (appPromise ??= typeof app === 'function' ? app() : Promise.resolve(app));
+export function createStreamHandler(app: AppSource) {
+  const resolveApp = appResolver(app);
 
   return async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
     const resolved = await resolveApp();

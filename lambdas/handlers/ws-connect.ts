@@ -1,13 +1,13 @@
-import { createApp, type App } from '../app.js';
+import { appResolver, createApp, type AppSource } from '../app.js';
 import { putConnection } from '../adapters/connection-store.js';
 import { CONNECTION_LIFETIME_MS } from '../domain/subscriptions.js';
 import { callerFromAuthorizer, OK, type WebSocketEvent, type WebSocketResult } from '../realtime/websocket.js';
 
 /** `$connect`: records the connection for the authorizer-verified user; it expires with API Gateway's 2-hour limit. */
-export function createConnectHandler(app: App | (() => Promise<App>)) {
-  let appPromise: Promise<App> | undefined;
+export function createConnectHandler(app: AppSource) {
+  const resolveApp = appResolver(app);
   return async (event: WebSocketEvent): Promise<WebSocketResult> => {
-    const resolved = await (appPromise ??= typeof app === 'function' ? app() : Promise.resolve(app));
+    const resolved = await resolveApp();
     const caller = callerFromAuthorizer(event);
     const now = resolved.clock();
 

@@ -1,12 +1,12 @@
-import { createApp, type App } from '../app.js';
+import { appResolver, createApp, type AppSource } from '../app.js';
 import { deleteConnection } from '../adapters/connection-store.js';
 import { OK, type WebSocketEvent, type WebSocketResult } from '../realtime/websocket.js';
 
 /** `$disconnect`: removes the connection and its subscriptions. API Gateway calls it at most once, and not always. */
-export function createDisconnectHandler(app: App | (() => Promise<App>)) {
-  let appPromise: Promise<App> | undefined;
+export function createDisconnectHandler(app: AppSource) {
+  const resolveApp = appResolver(app);
   return async (event: WebSocketEvent): Promise<WebSocketResult> => {
-    const resolved = await (appPromise ??= typeof app === 'function' ? app() : Promise.resolve(app));
+    const resolved = await resolveApp();
 
     await deleteConnection(resolved.db, resolved.config.tables, event.requestContext.connectionId);
     resolved.logger.info('WebSocket disconnected', { connectionId: event.requestContext.connectionId });

@@ -1,6 +1,6 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyResultV2, Context } from 'aws-lambda';
-import { createApp, type App } from '../app.js';
+import { appResolver, createApp, type App, type AppSource } from '../app.js';
 import { callerFromClaims } from '../domain/identity.js';
 import { createLogger } from '../logger.js';
 import { errorResponse } from './error-response.js';
@@ -26,9 +26,8 @@ interface RequestState extends Record<string, unknown> {
  * middleware chain is: resolve the request id and logger, run the route,
  * serialize the response; `onError` maps any error to the error contract.
  */
-export function createHttpHandler(app: App | (() => Promise<App>), route: RouteHandler) {
-  let appPromise: Promise<App> | undefined;
-  const resolveApp = (): Promise<App> => (appPromise ??= typeof app === 'function' ? app() : Promise.resolve(app));
+export function createHttpHandler(app: AppSource, route: RouteHandler) {
+  const resolveApp = appResolver(app);
 
   return middy<HttpEvent, HttpResult, Error, Context, RequestState>()
     .use({

@@ -1,4 +1,4 @@
-import type { App } from '../app.js';
+import { appResolver, type App, type AppSource } from '../app.js';
 import { DomainError } from '../domain/errors.js';
 import type { Caller } from '../domain/identity.js';
 import { errorFields, type Logger } from '../logger.js';
@@ -21,9 +21,8 @@ export type WebSocketRoute = (request: WebSocketRequest, app: App) => Promise<Re
  * `{"type":"error","code","message"}`, and the status stays 200 so API
  * Gateway keeps the connection open.
  */
-export function createWebSocketHandler(app: App | (() => Promise<App>), route: WebSocketRoute) {
-  let appPromise: Promise<App> | undefined;
-  const resolveApp = (): Promise<App> => (appPromise ??= typeof app === 'function' ? app() : Promise.resolve(app));
+export function createWebSocketHandler(app: AppSource, route: WebSocketRoute) {
+  const resolveApp = appResolver(app);
 
   return async (event: WebSocketEvent): Promise<WebSocketResult> => {
     const resolved = await resolveApp();
