@@ -1,4 +1,3 @@
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { App } from '../app.js';
 import { BuiltinAccessProvider } from './builtin-provider.js';
 import { HttpAccessProvider } from './http-provider.js';
@@ -31,11 +30,27 @@ async function createProvider(app: App): Promise<AccessProvider> {
   return new HttpAccessProvider({ ...settings, secret, clock: app.clock, logger: app.logger });
 }
 
+/** Port of the AWS Parameters and Secrets Lambda Extension's local HTTP endpoint. @default 2773 */
+const EXTENSION_PORT_VARIABLE = 'PARAMETERS_SECRETS_EXTENSION_HTTP_PORT';
+
+/**
+ * Reads the provider secret through the AWS Parameters and Secrets Lambda
+ * Extension (a layer the stack adds to the functions that need it), which
+ * caches it and spares each bundle a Secrets Manager client. The extension
+ * authenticates the call with the function's own session token.
+ */
 async function readSecret(secretArn: string | undefined): Promise<string> {
   if (!secretArn) {
     throw new Error('Missing environment variable ACCESS_PROVIDER_SECRET_ARN: the HTTP access provider needs its shared secret');
   }
-  const { SecretString } = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: secretArn }));
+  const port = process.env[EXTENSION_PORT_VARIABLE] ?? '2773';
+  const response = await fetch(`http://localhost:${port}/secretsmanager/get?secretId=${encodeURIComponent(secretArn)}`, {
+    headers: { 'X-Aws-Parameters-Secrets-Token': process.env.AWS_SESSION_TOKEN ?? '' },
+  });
+  if (!response.ok) {
+    throw new Error(`Reading the access provider secret failed with HTTP ${response.status}; is the Parameters and Secrets extension layer attached?`);
+  }
+  const { SecretString } = (await response.json()) as { SecretString?: string };
   if (!SecretString) throw new Error('The access provider secret has no string value; store the shared secret as SecretString');
   return SecretString;
 }
