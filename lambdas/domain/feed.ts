@@ -1,3 +1,5 @@
+import type { ReadWindow } from './read-windows.js';
+
 /**
  * Feed paging over seq ranges. A reader's windows become a few inclusive seq
  * ranges (one index lookup per window edge); a page queries only inside
@@ -56,4 +58,19 @@ export function pagePosition(cursor: FeedCursor, lastSeq: number, lastReturnedSe
     return { next_after_seq: hasMore ? lastReturnedSeq : Math.max(cursor.seq, lastSeq), has_more: hasMore };
   }
   return { next_before_seq: hasMore ? lastReturnedSeq : Math.min(cursor.seq, 1), has_more: hasMore };
+}
+
+/**
+ * Orders a reader's windows (sorted and merged) in the page's reading
+ * direction and drops those wholly behind the cursor, so a page looks up
+ * only the windows it can reach. `cursorTime` is the `published_at` (epoch
+ * ms) of the post at the cursor, or undefined when the cursor is outside
+ * the feed. Posts can share a timestamp, so a window ending exactly at the
+ * cursor's time is kept.
+ */
+export function windowsInReadingOrder(windows: readonly ReadWindow[], direction: FeedDirection, cursorTime: number | undefined): ReadWindow[] {
+  if (direction === 'after') {
+    return windows.filter((window) => cursorTime === undefined || window.end === undefined || window.end >= cursorTime);
+  }
+  return windows.filter((window) => cursorTime === undefined || window.start === undefined || window.start <= cursorTime).reverse();
 }

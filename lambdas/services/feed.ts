@@ -1,7 +1,7 @@
 import type { App } from '../app.js';
 import type { StoredChannel } from '../adapters/channel-store.js';
-import { firstSeqAtOrAfter, lastSeqAtOrBefore, queryPostRange } from '../adapters/post-store.js';
-import { pagePosition, rangesToRead, type FeedCursor, type PagePosition, type SeqRange } from '../domain/feed.js';
+import { firstSeqAtOrAfter, getPost, lastSeqAtOrBefore, queryPostRange } from '../adapters/post-store.js';
+import { pagePosition, rangesToRead, windowsInReadingOrder, type FeedCursor, type PagePosition, type SeqRange } from '../domain/feed.js';
 import { toPostView, type PostView, type StoredPost } from '../domain/posts.js';
 import { canReadPostAt, effectiveWindows, type AccessDecision, type ReadWindow } from '../domain/read-windows.js';
 
@@ -11,22 +11,30 @@ export interface FeedPage extends PagePosition {
 }
 
 /**
- * Reads one page of a channel feed for a reader with `decision`. Windows
- * become seq ranges with one index read per bounded edge; only those ranges
- * are queried, so a page costs a few requests however many posts are
- * hidden. Every returned post also passes `canReadPostAt`.
+ * Reads one page of a channel feed for a reader with `decision`. The
+ * reader's windows are visited in reading order from the cursor; each
+ * becomes a seq range with one index read per bounded edge, and only that
+ * range is queried. A page therefore costs a few requests however many
+ * posts are hidden, and only the windows it reaches cost lookups. Every
+ * returned post also passes `canReadPostAt`.
  */
 export async function readFeedPage(app: App, channel: StoredChannel, decision: AccessDecision, cursor: FeedCursor, limit: number): Promise<FeedPage> {
   const lastSeq = channel.last_seq;
-  const readable = await readableSeqRanges(app, channel.channel_id, effectiveWindows(decision), lastSeq);
+  const cursorTime = await publishedAtOfCursor(app, channel.channel_id, cursor, lastSeq);
+  const windows = windowsInReadingOrder(effectiveWindows(decision), cursor.direction, cursorTime);
 
   // One extra post tells whether another page follows.
   const wanted = limit + 1;
   const collected: StoredPost[] = [];
-  for (const range of rangesToRead(readable, cursor, lastSeq)) {
-    const posts = await queryPostRange(app.db, app.config.tables, channel.channel_id, range, wanted - collected.length, cursor.direction === 'after');
-    collected.push(...posts);
+  for (const window of windows) {
     if (collected.length >= wanted) break;
+    const range = await seqRangeOf(app, channel.channel_id, window, lastSeq);
+    if (!range) continue;
+
+    for (const clipped of rangesToRead([range], cursor, lastSeq)) {
+      const posts = await queryPostRange(app.db, app.config.tables, channel.channel_id, clipped, wanted - collected.length, cursor.direction === 'after');
+      collected.push(...posts);
+    }
   }
 
   const visible = collected.filter((post) => canReadPostAt(decision, Date.parse(post.published_at)));
@@ -39,19 +47,24 @@ export async function readFeedPage(app: App, channel: StoredChannel, decision: A
   };
 }
 
-/** Turns time windows into seq ranges of posts 1..lastSeq, skipping windows that contain no post. */
-async function readableSeqRanges(app: App, channelId: string, windows: readonly ReadWindow[], lastSeq: number): Promise<SeqRange[]> {
-  if (lastSeq === 0) return [];
+/**
+ * Returns the `published_at` of the post at the cursor (epoch ms), so windows
+ * behind it need no lookup. Undefined when the cursor is outside 1..lastSeq.
+ */
+async function publishedAtOfCursor(app: App, channelId: string, cursor: FeedCursor, lastSeq: number): Promise<number | undefined> {
+  if (cursor.seq < 1 || cursor.seq > lastSeq) return undefined;
+  const post = await getPost(app.db, app.config.tables, channelId, cursor.seq);
+  return post ? Date.parse(post.published_at) : undefined;
+}
 
-  const ranges = await Promise.all(
-    windows.map(async (window): Promise<SeqRange | undefined> => {
-      const [from, to] = await Promise.all([
-        window.start === undefined ? 1 : firstSeqAtOrAfter(app.db, app.config.tables, channelId, window.start),
-        window.end === undefined ? lastSeq : lastSeqAtOrBefore(app.db, app.config.tables, channelId, window.end),
-      ]);
-      if (from === undefined || to === undefined || from > to) return undefined;
-      return { from, to: Math.min(to, lastSeq) };
-    }),
-  );
-  return ranges.filter((range): range is SeqRange => range !== undefined);
+/** Turns a time window into the seq range of posts 1..lastSeq inside it, or undefined when it contains none. */
+async function seqRangeOf(app: App, channelId: string, window: ReadWindow, lastSeq: number): Promise<SeqRange | undefined> {
+  if (lastSeq === 0) return undefined;
+
+  const [from, to] = await Promise.all([
+    window.start === undefined ? 1 : firstSeqAtOrAfter(app.db, app.config.tables, channelId, window.start),
+    window.end === undefined ? lastSeq : lastSeqAtOrBefore(app.db, app.config.tables, channelId, window.end),
+  ]);
+  if (from === undefined || to === undefined || from > to) return undefined;
+  return { from, to: Math.min(to, lastSeq) };
 }

@@ -256,6 +256,33 @@ describe('hidden range cost', () => {
     expect(usage.readUnits).toBeLessThanOrEqual(10);
   });
 
+  it('looks up only the windows a page reaches', async () => {
+    const admin = stack.token('admin-1', { admin: true });
+    // Forty one-minute periods, each admitting two posts (seq 100k+1 and 100k+2).
+    const periods = Array.from({ length: 40 }, (_, index) => ({
+      start: new Date(minutes(index * 100 + 1)).toISOString(),
+      end: new Date(minutes(index * 100 + 2)).toISOString(),
+    }));
+    await stack.request('PUT', `/api/admin/access/${channelId}/users/many-windows`, { token: admin, body: { periods } });
+    let requests = 0;
+    stack.db.middlewareStack.add(
+      (next) => async (args) => {
+        requests += 1;
+        return next(args);
+      },
+      { step: 'initialize', name: 'countRequests' },
+    );
+
+    const page = await stack.request('GET', `/api/mobile/channels/${channelId}/posts?after_seq=0&limit=5`, { token: stack.token('many-windows') });
+    stack.db.middlewareStack.remove('countRequests');
+
+    expect(page.body.posts.map((post: { seq: number }) => post.seq)).toEqual([1, 2, 101, 102, 201]);
+    expect(page.body.has_more).toBe(true);
+    // Channel, periods, then two edge lookups and one query for each of the
+    // three windows reached; visiting all forty would take 120 requests.
+    expect(requests).toBeLessThanOrEqual(11);
+  });
+
   it('jumps past a hidden tail at the end of the feed', async () => {
     const page = await stack.request('GET', `/api/mobile/channels/${channelId}/posts?after_seq=10&limit=100`, { token: reader });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pagePosition, rangesToRead, type FeedCursor, type SeqRange } from '../../lambdas/domain/feed.js';
+import { pagePosition, rangesToRead, windowsInReadingOrder, type FeedCursor, type SeqRange } from '../../lambdas/domain/feed.js';
 
 /** Posts 1–3 and 7–10 are readable, and 4–6 are hidden. */
 const READABLE: SeqRange[] = [
@@ -44,5 +44,24 @@ describe('pagePosition', () => {
     const position = pagePosition(cursor, lastSeq, lastReturnedSeq);
 
     expect(position).toStrictEqual(expected);
+  });
+});
+
+describe('windowsInReadingOrder', () => {
+  const windows = [{ end: 100 }, { start: 200, end: 300 }, { start: 400 }];
+
+  it.each([
+    ['after, no cursor time', 'after', undefined, [{ end: 100 }, { start: 200, end: 300 }, { start: 400 }]],
+    ['after, inside the second window', 'after', 250, [{ start: 200, end: 300 }, { start: 400 }]],
+    ['after, exactly at a window end', 'after', 300, [{ start: 200, end: 300 }, { start: 400 }]],
+    ['after, in the last gap', 'after', 350, [{ start: 400 }]],
+    ['before, no cursor time', 'before', undefined, [{ start: 400 }, { start: 200, end: 300 }, { end: 100 }]],
+    ['before, inside the second window', 'before', 250, [{ start: 200, end: 300 }, { end: 100 }]],
+    ['before, exactly at a window start', 'before', 200, [{ start: 200, end: 300 }, { end: 100 }]],
+    ['before, in the first gap', 'before', 150, [{ end: 100 }]],
+  ] as const)('%s', (_name, direction, cursorTime, expected) => {
+    const ordered = windowsInReadingOrder(windows, direction, cursorTime);
+
+    expect(ordered).toEqual(expected);
   });
 });
