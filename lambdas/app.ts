@@ -1,3 +1,4 @@
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from './adapters/dynamodb.js';
 import { readConfig, type AppConfig, type Environment } from './config.js';
@@ -21,6 +22,12 @@ export interface App {
   /** The HTTP provider's shared secret when it does not come from Secrets Manager (local stack). */
   readonly accessProviderSecret?: string;
   readonly realtimeOverrides?: RealtimeOverrides;
+  readonly mediaOverrides?: MediaOverrides;
+}
+
+/** Local stand-ins for the media bucket's client (a local S3 endpoint). */
+export interface MediaOverrides {
+  readonly s3?: S3Client;
 }
 
 export interface AppOverrides {
@@ -30,6 +37,7 @@ export interface AppOverrides {
   readonly accessProviderSecret?: string;
   /** Local stand-ins for @connections, EventBridge and the fan-out queue. */
   readonly realtime?: RealtimeOverrides;
+  readonly media?: MediaOverrides;
 }
 
 /** Builds the App from environment variables, failing fast on invalid configuration. */
@@ -42,6 +50,7 @@ export async function createApp(env: Environment, overrides: AppOverrides = {}):
     env,
     ...(overrides.accessProviderSecret !== undefined && { accessProviderSecret: overrides.accessProviderSecret }),
     ...(overrides.realtime && { realtimeOverrides: overrides.realtime }),
+    ...(overrides.media && { mediaOverrides: overrides.media }),
   };
 }
 

@@ -1,12 +1,24 @@
 import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { EventBus } from 'aws-cdk-lib/aws-events';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { readCommSettings, type CommSettings } from './config.js';
 import { DataTables } from './data-tables.js';
+import type { AccessProviderBinding } from './handler-function.js';
 import { CommHttpApi } from './http-api.js';
 import { toPascalCase } from './naming.js';
-import { RouteFunction, type AccessProviderBinding } from './route-function.js';
+import {
+  REALTIME_FUNCTIONS,
+  RealtimeFunction,
+  authorizerEnvironment,
+  type RealtimeFunctionDefinition,
+  type RealtimeHandler,
+} from './realtime-functions.js';
+import { WEBSOCKET_ROUTES } from './realtime-settings.js';
+import { RouteFunction } from './route-function.js';
 import { ROUTES } from './routes.js';
+import { PostsStreamFanout } from './stream-fanout.js';
+import { CommWebSocketApi } from './websocket-api.js';
 
 /**
  * Properties of {@link CommStack}. The layer's own settings come from CDK
@@ -17,7 +29,9 @@ export type CommStackProps = StackProps;
 
 /**
  * The communication layer: DynamoDB tables, one Lambda function per HTTP
- * route, and the HTTP API with its JWT authorizer.
+ * route, the HTTP API with its JWT authorizer, the WebSocket API, and the
+ * delivery of post changes from the posts stream to sockets and to the
+ * integration event bus.
  *
  * @throws Error listing every invalid or missing context key.
  */
@@ -26,6 +40,12 @@ export class CommStack extends Stack {
   readonly tables: DataTables;
   readonly functions: readonly RouteFunction[];
   readonly httpApi: CommHttpApi;
+  /** WebSocket, stream and queue functions, keyed by handler. */
+  readonly realtimeFunctions: ReadonlyMap<RealtimeHandler, RealtimeFunction>;
+  readonly webSocketApi: CommWebSocketApi;
+  /** Receives integration events (post published, updated, deleted) for the platform. */
+  readonly eventBus: EventBus;
+  readonly postsFanout: PostsStreamFanout;
 
   constructor(scope: Construct, id: string, props: CommStackProps = {}) {
     super(scope, id, props);
@@ -59,6 +79,50 @@ export class CommStack extends Stack {
       throttleBurstLimit: this.settings.throttleBurstLimit,
       accessLogRetention: this.settings.logRetentionDays,
     });
+
+    const realtimeFunctions = new Map<RealtimeHandler, RealtimeFunction>();
+    const realtimeFunction = (
+      definition: RealtimeFunctionDefinition,
+      extraEnvironment: Readonly<Record<string, string>> = {},
+    ): RealtimeFunction => {
+      const created = new RealtimeFunction(this, toPascalCase(definition.handler), {
+        definition,
+        tables: this.tables,
+        environment: { ...environment, ...extraEnvironment },
+        accessProvider,
+        logRetention: this.settings.logRetentionDays,
+      });
+      realtimeFunctions.set(definition.handler, created);
+      return created;
+    };
+
+    this.webSocketApi = new CommWebSocketApi(this, 'WebSocket', {
+      authorizerFunction: realtimeFunction(REALTIME_FUNCTIONS['ws-authorize'], authorizerEnvironment(this.settings)).function,
+      connectFunction: realtimeFunction(REALTIME_FUNCTIONS['ws-connect']).function,
+      disconnectFunction: realtimeFunction(REALTIME_FUNCTIONS['ws-disconnect']).function,
+      messageRoutes: WEBSOCKET_ROUTES.map((route) => ({
+        routeKey: route.routeKey,
+        function: realtimeFunction(REALTIME_FUNCTIONS[route.handler]).function,
+      })),
+      stageName: this.settings.webSocketStageName,
+      // No separate context keys: both APIs take the same throttle settings.
+      throttleRateLimit: this.settings.throttleRateLimit,
+      throttleBurstLimit: this.settings.throttleBurstLimit,
+    });
+
+    this.eventBus = new EventBus(this, 'IntegrationEventBus', {
+      eventBusName: `${this.stackName}-integration-events`,
+      description: 'Integration events of the communication layer: post published, updated and deleted.',
+    });
+
+    this.postsFanout = new PostsStreamFanout(this, 'PostsFanout', {
+      postsTable: this.tables.get('posts').table,
+      streamFunction: realtimeFunction(REALTIME_FUNCTIONS['stream-posts']).function,
+      workerFunction: realtimeFunction(REALTIME_FUNCTIONS['fanout-worker']).function,
+      webSocketStage: this.webSocketApi.stage,
+      eventBus: this.eventBus,
+    });
+    this.realtimeFunctions = realtimeFunctions;
 
     this.createOutputs();
   }
@@ -97,6 +161,10 @@ export class CommStack extends Stack {
 
   private createOutputs(): void {
     new CfnOutput(this, 'HttpApiUrl', { value: this.httpApi.url });
+    new CfnOutput(this, 'WebSocketUrl', { value: this.webSocketApi.url });
+    new CfnOutput(this, 'WebSocketManagementEndpoint', { value: this.webSocketApi.managementEndpoint });
+    new CfnOutput(this, 'IntegrationEventBusName', { value: this.eventBus.eventBusName });
+    new CfnOutput(this, 'IntegrationEventBusArn', { value: this.eventBus.eventBusArn });
 
     for (const { definition, table } of this.tables.all) {
       new CfnOutput(this, `${toPascalCase(definition.id)}TableName`, { value: table.tableName });

@@ -23,14 +23,18 @@ export const CONTEXT_DEFAULTS = {
   throttleBurstLimit: 200,
   /** Keeps logs long enough to investigate an incident reported weeks later. */
   logRetentionDays: RetentionDays.ONE_MONTH,
+  /** Last path segment of the WebSocket URL, `wss://<api>.execute-api.<region>.amazonaws.com/live`. */
+  webSocketStageName: 'live',
 } as const;
 
 /** Settings of the communication layer, read from CDK context and validated. */
 export interface CommSettings {
-  /** Issuer (`iss`) that the HTTP API's JWT authorizer accepts, as an https URL. */
+  /** Issuer (`iss`) that the HTTP API's JWT authorizer and the WebSocket authorizer function accept, as an https URL. */
   readonly jwtIssuer: string;
   /** Accepted audiences (`aud` or `client_id`), at least one. */
   readonly jwtAudience: readonly string[];
+  /** HTTPS URL of the issuer's JWKS, from which the WebSocket authorizer function fetches the signing keys. */
+  readonly jwtJwksUri: string;
   /** Token claim that lists the caller's roles. */
   readonly roleClaim: string;
   /** Value of the role claim that marks an admin. */
@@ -51,10 +55,16 @@ export interface CommSettings {
   readonly throttleBurstLimit: number;
   /** Retention of function and access logs. */
   readonly logRetentionDays: RetentionDays;
+  /** Name of the WebSocket API stage, the last segment of its URL. */
+  readonly webSocketStageName: string;
+  /** Browser origins allowed to open a WebSocket. An empty list allows any origin. */
+  readonly webSocketAllowedOrigins: readonly string[];
 }
 
 const HOW_TO_SET = 'Set each key under "context" in cdk.json or pass -c KEY=VALUE to cdk.';
 const STACK_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
+/** API Gateway stage names: letters, digits, hyphens and underscores, at most 128 characters. */
+const STAGE_NAME_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 const RETENTION_DAYS: ReadonlySet<number> = new Set(
   Object.values(RetentionDays).filter((value): value is number => typeof value === 'number'),
@@ -87,6 +97,7 @@ export function readCommSettings(node: Node): CommSettings {
   const settings: CommSettings = {
     jwtIssuer: reader.httpsUrl('jwtIssuer'),
     jwtAudience: reader.stringList('jwtAudience', { required: true }),
+    jwtJwksUri: reader.httpsUrl('jwtJwksUri'),
     roleClaim: reader.string('roleClaim', CONTEXT_DEFAULTS.roleClaim),
     adminGroup: reader.string('adminGroup', CONTEXT_DEFAULTS.adminGroup),
     moderatorGroup: reader.string('moderatorGroup', CONTEXT_DEFAULTS.moderatorGroup),
@@ -102,13 +113,16 @@ export function readCommSettings(node: Node): CommSettings {
       // The handlers reject 0 when they read ACCESS_PROVIDER_CACHE_SECONDS.
       min: 1,
     }),
-    corsAllowedOrigins: reader.origins('corsAllowedOrigins'),
+    corsAllowedOrigins: reader.origins('corsAllowedOrigins', { allowWildcard: true }),
     throttleRateLimit: reader.positiveNumber('throttleRateLimit', CONTEXT_DEFAULTS.throttleRateLimit),
     throttleBurstLimit: reader.integer('throttleBurstLimit', {
       fallback: CONTEXT_DEFAULTS.throttleBurstLimit,
       min: 1,
     }),
     logRetentionDays: reader.retentionDays('logRetentionDays', CONTEXT_DEFAULTS.logRetentionDays),
+    webSocketStageName: reader.stageName('webSocketStageName', CONTEXT_DEFAULTS.webSocketStageName),
+    // The authorizer function treats an empty list as "any origin", so "*" is never needed there.
+    webSocketAllowedOrigins: reader.origins('webSocketAllowedOrigins', { allowWildcard: false }),
   };
 
   reader.throwIfInvalid();
@@ -173,18 +187,28 @@ class ContextReader {
     return [];
   }
 
-  origins(key: string): string[] {
+  origins(key: string, options: { readonly allowWildcard: boolean }): string[] {
     const origins = this.stringList(key, { required: false });
-    const invalid = origins.filter((origin) => !isAllowedOrigin(origin));
+    const invalid = origins.filter((origin) => !isAllowedOrigin(origin, options.allowWildcard));
     const wildcardWithOthers = origins.includes('*') && origins.length > 1;
     if (invalid.length === 0 && !wildcardWithOthers) return origins;
 
-    this.reject(
-      key,
-      'either ["*"] or a list of origins such as "https://app.example.com" (scheme, host and optional port, no path or trailing slash; http only for localhost)',
-      this.node.tryGetContext(key),
-    );
+    const originList =
+      'a list of origins such as "https://app.example.com" (scheme, host and optional port, no path or trailing slash; http only for localhost)';
+    const expected = options.allowWildcard
+      ? `either ["*"] or ${originList}`
+      : `${originList} without "*" (leave the key unset to allow any origin)`;
+    this.reject(key, expected, this.node.tryGetContext(key));
     return [];
+  }
+
+  stageName(key: string, fallback: string): string {
+    const value = this.node.tryGetContext(key) as unknown;
+    if (value === undefined) return fallback;
+    if (typeof value === 'string' && STAGE_NAME_PATTERN.test(value)) return value;
+
+    this.reject(key, 'a stage name of 1 to 128 letters, digits, hyphens or underscores', value);
+    return fallback;
   }
 
   integer(key: string, options: IntegerOptions): number {
@@ -267,8 +291,8 @@ function toNumber(value: unknown): number | undefined {
   return undefined;
 }
 
-function isAllowedOrigin(origin: string): boolean {
-  if (origin === '*') return true;
+function isAllowedOrigin(origin: string, allowWildcard: boolean): boolean {
+  if (origin === '*') return allowWildcard;
 
   const url = parseUrl(origin);
   if (url === undefined || url.origin !== origin) return false;

@@ -43,6 +43,26 @@ export const AUDIT_DENIED_ACTIONS = [
 const AUDIT_TABLE: TableId = 'audit';
 
 /**
+ * DynamoDB actions one function may make on one table or one of its
+ * indexes. Functions outside ROUTES (WebSocket, stream and queue consumers)
+ * list their access this way, because their needs are narrower than the
+ * read and write sets above.
+ */
+export interface TableAccess {
+  readonly table: TableId;
+
+  /**
+   * Secondary index the actions apply to. Query on an index is authorized on
+   * the index ARN, not on the table ARN.
+   *
+   * @default - the table itself
+   */
+  readonly index?: string;
+
+  readonly actions: readonly string[];
+}
+
+/**
  * Builds the DynamoDB statements for one route function: reads on the tables
  * in `route.reads` (and their indexes), writes on the tables in
  * `route.writes` (PutItem only for the audit table), and the audit Deny.
@@ -86,16 +106,64 @@ export function tableStatements(route: RouteDefinition, tables: DataTables): Pol
     );
   }
 
-  statements.push(
-    new PolicyStatement({
-      sid: 'DenyAuditChanges',
-      effect: Effect.DENY,
-      actions: [...AUDIT_DENIED_ACTIONS],
-      resources: [auditTableArn],
-    }),
-  );
+  statements.push(denyAuditChanges(tables));
 
   return statements;
+}
+
+/**
+ * Builds one Allow statement per entry of `access`, naming the table or
+ * index ARN, followed by the audit Deny. A function without table access
+ * still gets the Deny.
+ *
+ * @throws Error when an entry names an index the table does not define, or
+ *   grants on the audit table an action the audit Deny covers.
+ */
+export function tableAccessStatements(access: readonly TableAccess[], tables: DataTables): PolicyStatement[] {
+  const statements = access.map((entry) => {
+    const dataTable = tables.get(entry.table);
+    assertAllowedOnAudit(entry);
+    return new PolicyStatement({
+      actions: [...entry.actions],
+      resources: [entry.index === undefined ? dataTable.table.tableArn : indexArn(dataTable, entry.index)],
+    });
+  });
+
+  return [...statements, denyAuditChanges(tables)];
+}
+
+function denyAuditChanges(tables: DataTables): PolicyStatement {
+  return new PolicyStatement({
+    sid: 'DenyAuditChanges',
+    effect: Effect.DENY,
+    actions: [...AUDIT_DENIED_ACTIONS],
+    resources: [tables.get(AUDIT_TABLE).table.tableArn],
+  });
+}
+
+function assertAllowedOnAudit(entry: TableAccess): void {
+  if (entry.table !== AUDIT_TABLE) return;
+
+  const denied = entry.actions.filter((action) => (AUDIT_DENIED_ACTIONS as readonly string[]).includes(action));
+  if (denied.length > 0) {
+    throw new Error(
+      `Table access to "${AUDIT_TABLE}" grants ${denied.join(', ')}, which every function is denied because the audit log is append-only. Grant ${AUDIT_WRITE_ACTIONS.join(', ')} instead.`,
+    );
+  }
+}
+
+/**
+ * Returns the ARN of one index of the table.
+ *
+ * @throws Error when the table's definition has no index of that name.
+ */
+function indexArn({ definition, table }: DataTable, indexName: string): string {
+  const indexes = [...(definition.localIndexes ?? []), ...(definition.globalIndexes ?? [])];
+  if (!indexes.some((index) => index.indexName === indexName)) {
+    const known = indexes.map((index) => index.indexName).join(', ') || 'none';
+    throw new Error(`Table "${definition.id}" has no index "${indexName}". Its indexes: ${known}. Fix the index name in the table access entry.`);
+  }
+  return `${table.tableArn}/index/${indexName}`;
 }
 
 /** Returns the table ARN and one ARN per index, because Query on an index is authorized on the index ARN. */

@@ -76,6 +76,9 @@ export async function deleteConnection(db: DynamoDBDocumentClient, tables: Table
       const result = await db.send(new BatchWriteCommand({ RequestItems: { [tables.connections]: pending as never } }));
       pending = result.UnprocessedItems?.[tables.connections] as Record<string, unknown>[] | undefined;
     }
+    if (pending && pending.length > 0) {
+      throw new Error(`Deleting connection ${connectionId} left ${pending.length} items unprocessed after 5 attempts; they expire with the connection TTL`);
+    }
   }
 }
 

@@ -17,7 +17,7 @@ export const route: RouteHandler = async ({ event, caller, deadline }, app) => {
   const result = await publishPost(app, {
     caller,
     channelId,
-    input: { bodyText: input.body_text, publishedAt: Date.parse(input.published_at) },
+    input: { bodyText: input.body_text, publishedAt: Date.parse(input.published_at), ...(input.attachment_ids && { attachmentIds: input.attachment_ids }) },
     operation: 'import-post',
     ...(idempotencyKey !== undefined && { idempotencyKey }),
     payload: input,

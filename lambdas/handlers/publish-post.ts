@@ -13,7 +13,7 @@ export const route: RouteHandler = async ({ event, caller, deadline }, app) => {
   const result = await publishPost(app, {
     caller,
     channelId,
-    input: { bodyText: input.body_text },
+    input: { bodyText: input.body_text, ...(input.attachment_ids && { attachmentIds: input.attachment_ids }) },
     operation: 'publish-post',
     idempotencyKey,
     payload: input,

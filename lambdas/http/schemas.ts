@@ -52,13 +52,26 @@ export const updateChannelSchema = z.strictObject({
   publisher_ids: z.optional(publisherIds),
 });
 
+/** Attachments per post; a post is a message with a few files, not an album. */
+export const MAX_ATTACHMENTS = 10;
+
+const attachmentIds = z.array(z.string().check(z.regex(/^att_[0-9a-f]{16}$/, 'must be an attachment_id returned by the uploads route'))).check(z.maxLength(MAX_ATTACHMENTS));
+
 export const publishPostSchema = z.strictObject({
   body_text: bodyText,
+  attachment_ids: z.optional(attachmentIds),
 });
 
 export const importPostSchema = z.strictObject({
   body_text: bodyText,
   published_at: isoInstant,
+  attachment_ids: z.optional(attachmentIds),
+});
+
+export const createUploadSchema = z.strictObject({
+  file_name: z.string(),
+  content_type: z.string().check(z.minLength(1), z.maxLength(255)),
+  size: z.int().check(z.minimum(1)),
 });
 
 export const editPostSchema = z.strictObject({

@@ -35,11 +35,15 @@ export function createRealtime(env: Environment, deliver: (batch: FanoutBatch) =
     connections = new ManagementApiConnections(new ApiGatewayManagementApiClient({ endpoint }));
   }
 
-  let events = overrides.events;
-  if (!events) {
-    if (!env.EVENT_BUS_NAME) throw new Error('Missing environment variable EVENT_BUS_NAME: set it to the integration event bus name');
-    events = new EventBridgeIntegrationEvents(new EventBridgeClient({}), env.EVENT_BUS_NAME);
-  }
+  // Built on first publish: only the stream consumer publishes, so other functions need no bus.
+  let busEvents: IntegrationEvents | undefined;
+  const events: IntegrationEvents = overrides.events ?? {
+    publish: (changes) => {
+      if (!env.EVENT_BUS_NAME) throw new Error('Missing environment variable EVENT_BUS_NAME: set it to the integration event bus name');
+      busEvents ??= new EventBridgeIntegrationEvents(new EventBridgeClient({}), env.EVENT_BUS_NAME);
+      return busEvents.publish(changes);
+    },
+  };
   const fanout = overrides.fanout ?? (env.FANOUT_QUEUE_URL ? new SqsFanoutDispatcher(new SQSClient({}), env.FANOUT_QUEUE_URL) : new InProcessFanoutDispatcher(deliver));
   return { connections, events, fanout };
 }

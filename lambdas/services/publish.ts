@@ -4,7 +4,8 @@ import { counterAdvance, getChannel } from '../adapters/channel-store.js';
 import { postPut } from '../adapters/post-store.js';
 import { ConflictError, InvalidRequestError, NotFoundError } from '../domain/errors.js';
 import type { Caller } from '../domain/identity.js';
-import { newPostId, nextPublishedAt, publishedKey, toPostView, type StoredPost } from '../domain/posts.js';
+import { newPostId, nextPublishedAt, publishedKey, toPostView, type AttachmentMetadata, type StoredPost } from '../domain/posts.js';
+import { resolveAttachments } from '../media/attachments.js';
 import { assertCanPublish } from './channel-access.js';
 import { transactionalWrite, type WriteResult } from './transactional-write.js';
 
@@ -12,6 +13,8 @@ export interface PublishInput {
   readonly bodyText: string;
   /** Import only: the original publication time, epoch ms. */
   readonly publishedAt?: number;
+  /** Uploads to attach, checked against the bucket before the post commits. */
+  readonly attachmentIds?: readonly string[];
 }
 
 export interface PublishRequest {
@@ -36,6 +39,8 @@ export interface PublishRequest {
 export async function publishPost(app: App, request: PublishRequest): Promise<WriteResult> {
   const { caller, channelId, input } = request;
   const tables = app.config.tables;
+  // Resolved once, after the permission check, and reused if a lost race makes prepare run again.
+  let attachments: Promise<AttachmentMetadata[]> | undefined;
 
   return transactionalWrite(app, {
     deadline: request.deadline,
@@ -46,6 +51,8 @@ export async function publishPost(app: App, request: PublishRequest): Promise<Wr
       const channel = await getChannel(app.db, tables, channelId);
       if (!channel) throw new NotFoundError(`Channel ${channelId} does not exist`);
       assertCanPublish(caller, channel);
+      attachments ??= resolveAttachments(app, channelId, input.attachmentIds ?? []);
+      const resolvedAttachments = await attachments;
 
       const publishedAt = input.publishedAt === undefined ? nextPublishedAt(now, channel.last_published_at) : importedPublishedAt(input.publishedAt, now, channel.last_published_at);
       const seq = channel.last_seq + 1;
@@ -57,7 +64,7 @@ export async function publishPost(app: App, request: PublishRequest): Promise<Wr
         published_key: publishedKey(publishedAt, seq),
         author_id: caller.userId,
         body_text: input.bodyText,
-        attachments: [],
+        attachments: resolvedAttachments,
         edited_at: null,
         version: 1,
         is_deleted: false,

@@ -60,8 +60,8 @@ export async function transactionalWrite(app: App, options: TransactionalWriteOp
     }
 
     const prepared = await options.prepare(now);
-    // Deleting a tombstone again changes nothing, so return without a write or a record.
-    if (prepared.items.length === 0) return { status: prepared.status, body: prepared.body, replayed: false };
+    // Deleting a tombstone again changes nothing, so return without a write.
+    if (prepared.items.length === 0 && recordId === undefined) return { status: prepared.status, body: prepared.body, replayed: false };
 
     const items = [...prepared.items];
     if (recordId !== undefined && payloadHash !== undefined) {

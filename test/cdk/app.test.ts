@@ -36,6 +36,7 @@ async function runApp(
         'aws:cdk:bundling-stacks': [],
         jwtIssuer: 'https://auth.test.example/',
         jwtAudience: 'test-audience',
+        jwtJwksUri: 'https://auth.test.example/.well-known/jwks.json',
         ...context,
       }),
     });

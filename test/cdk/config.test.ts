@@ -2,7 +2,11 @@ import { App } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { readCommSettings, readStackName } from '../../lib/config.js';
 
-const VALID = { jwtIssuer: 'https://auth.test.example/', jwtAudience: 'test-audience' } as const;
+const VALID = {
+  jwtIssuer: 'https://auth.test.example/',
+  jwtAudience: 'test-audience',
+  jwtJwksUri: 'https://auth.test.example/.well-known/jwks.json',
+} as const;
 
 function settingsFor(context: Record<string, unknown>): ReturnType<typeof readCommSettings> {
   return readCommSettings(new App({ context }).node);
@@ -15,6 +19,7 @@ describe('readCommSettings', () => {
     expect(settings).toEqual({
       jwtIssuer: 'https://auth.test.example/',
       jwtAudience: ['test-audience'],
+      jwtJwksUri: 'https://auth.test.example/.well-known/jwks.json',
       roleClaim: 'cognito:groups',
       adminGroup: 'comm-admin',
       moderatorGroup: 'comm-moderator',
@@ -25,6 +30,8 @@ describe('readCommSettings', () => {
       throttleRateLimit: 100,
       throttleBurstLimit: 200,
       logRetentionDays: 30,
+      webSocketStageName: 'live',
+      webSocketAllowedOrigins: [],
     });
   });
 
@@ -38,6 +45,7 @@ describe('readCommSettings', () => {
       throttleRateLimit: '12.5',
       throttleBurstLimit: '40',
       logRetentionDays: '90',
+      webSocketAllowedOrigins: 'https://a.example.com,http://localhost:5173',
     });
 
     expect(settings.jwtAudience).toEqual(['mobile', 'admin']);
@@ -47,6 +55,13 @@ describe('readCommSettings', () => {
     expect(settings.throttleRateLimit).toBe(12.5);
     expect(settings.throttleBurstLimit).toBe(40);
     expect(settings.logRetentionDays).toBe(90);
+    expect(settings.webSocketAllowedOrigins).toEqual(['https://a.example.com', 'http://localhost:5173']);
+  });
+
+  it('takes the WebSocket stage name', () => {
+    const settings = settingsFor({ ...VALID, webSocketStageName: 'beta_2' });
+
+    expect(settings.webSocketStageName).toBe('beta_2');
   });
 
   it('accepts a lone CORS wildcard', () => {
@@ -55,7 +70,7 @@ describe('readCommSettings', () => {
     expect(settings.corsAllowedOrigins).toEqual(['*']);
   });
 
-  it('reports a missing issuer and audience', () => {
+  it('reports a missing issuer, audience and JWKS URI', () => {
     const read = () => settingsFor({});
 
     expect(read).toThrowError(
@@ -63,6 +78,7 @@ describe('readCommSettings', () => {
         'Invalid CDK context for the communication layer stack:',
         '  - "jwtIssuer" is missing: expected an https URL.',
         '  - "jwtAudience" is missing: expected a string or an array of strings.',
+        '  - "jwtJwksUri" is missing: expected an https URL.',
         'Set each key under "context" in cdk.json or pass -c KEY=VALUE to cdk.',
       ].join('\n'),
     );
@@ -88,6 +104,17 @@ describe('readCommSettings', () => {
     ['corsAllowedOrigins', ['http://app.example.com'], '"corsAllowedOrigins" must be either ["*"] or a list of origins'],
     ['corsAllowedOrigins', ['*', 'https://app.example.com'], '"corsAllowedOrigins" must be either ["*"] or a list of origins'],
     ['logRetentionDays', 10, '"logRetentionDays" must be a CloudWatch Logs retention in days, one of 1, 3, 5, 7, 14, 30,'],
+    ['jwtJwksUri', 'http://auth.example.com/jwks.json', '"jwtJwksUri" must be an https URL without query or fragment, got "http://auth.example.com/jwks.json".'],
+    ['jwtJwksUri', '', '"jwtJwksUri" must be an https URL without query or fragment, got "".'],
+    ['webSocketStageName', '$default', '"webSocketStageName" must be a stage name of 1 to 128 letters, digits, hyphens or underscores, got "$default".'],
+    ['webSocketStageName', 'live/v2', '"webSocketStageName" must be a stage name of 1 to 128 letters, digits, hyphens or underscores, got "live/v2".'],
+    ['webSocketStageName', 'x'.repeat(129), `"webSocketStageName" must be a stage name of 1 to 128 letters, digits, hyphens or underscores, got "${'x'.repeat(129)}".`],
+    [
+      'webSocketAllowedOrigins',
+      ['*'],
+      '"webSocketAllowedOrigins" must be a list of origins such as "https://app.example.com" (scheme, host and optional port, no path or trailing slash; http only for localhost) without "*" (leave the key unset to allow any origin), got ["*"].',
+    ],
+    ['webSocketAllowedOrigins', ['https://app.example.com/path'], '"webSocketAllowedOrigins" must be a list of origins such as "https://app.example.com"'],
   ])('rejects %s = %j', (key, value, expectedProblem) => {
     const read = () => settingsFor({ ...VALID, [key]: value });
 

@@ -15,6 +15,8 @@ const template = synthTemplate();
 const withHttpProvider = synthTemplate({ accessProviderUrl: 'https://access.test.example/decide' });
 
 const ROUTE_KEYS = ROUTES.map((route) => `${route.method} ${route.path}`);
+/** WebSocket authorizer, $connect, $disconnect, four message routes, stream consumer and fan-out worker. */
+const REALTIME_HANDLER_COUNT = 9;
 const READER_ROUTE = 'GET /api/mobile/channels/{channelId}/posts';
 const PUBLISH_ROUTE = 'POST /api/admin/channels/{channelId}/posts';
 
@@ -53,8 +55,8 @@ function tableRef(id: string): { Ref: string } {
 }
 
 describe('route functions', () => {
-  it('creates one function per route and no other', () => {
-    template.resourceCountIs('AWS::Lambda::Function', ROUTES.length);
+  it('creates one function per route and realtime handler', () => {
+    template.resourceCountIs('AWS::Lambda::Function', ROUTES.length + REALTIME_HANDLER_COUNT);
   });
 
   it.each(ROUTE_KEYS)('%s runs Node.js 22 on arm64', (routeKey) => {
@@ -89,8 +91,9 @@ describe('route functions', () => {
   it('log retention follows the logRetentionDays context', () => {
     const custom = synthTemplate({ logRetentionDays: 90 });
 
+    // One log group per function, plus the HTTP API's access log group.
     expect(Object.keys(custom.findResources('AWS::Logs::LogGroup', { Properties: { RetentionInDays: 90 } }))).toHaveLength(
-      ROUTES.length + 1,
+      ROUTES.length + REALTIME_HANDLER_COUNT + 1,
     );
   });
 

@@ -10,6 +10,7 @@ const TEST_CONTEXT = {
   'aws:cdk:bundling-stacks': [],
   jwtIssuer: 'https://auth.test.example/',
   jwtAudience: 'test-audience',
+  jwtJwksUri: 'https://auth.test.example/.well-known/jwks.json',
 } as const;
 
 /** Returns the context keys of cdk.json, so tests synthesize with the same settings as `cdk synth`. */
@@ -51,13 +52,34 @@ type Resources = Record<string, { Type: string; Properties?: Record<string, unkn
 
 /** Returns the logical id of the function whose description is the route key, such as `GET /api/mobile/channels`. */
 export function functionIdForRoute(template: Template, routeKey: string): string {
+  return functionIdByDescription(template, routeKey);
+}
+
+/** Returns the logical id of the one function with this description, such as `WebSocket $connect`. */
+export function functionIdByDescription(template: Template, description: string): string {
   const matches = Object.keys(
-    template.findResources('AWS::Lambda::Function', { Properties: { Description: routeKey } }),
+    template.findResources('AWS::Lambda::Function', { Properties: { Description: description } }),
   );
   if (matches.length !== 1) {
-    throw new Error(`Expected one function with description "${routeKey}", found ${matches.length}`);
+    throw new Error(`Expected one function with description "${description}", found ${matches.length}`);
   }
   return matches[0] as string;
+}
+
+/** Returns the environment variables of a function. */
+export function environmentOfFunction(template: Template, functionId: string): Record<string, unknown> {
+  const resources = template.toJSON().Resources as Resources;
+  const environment = resources[functionId]?.Properties?.Environment as { Variables: Record<string, unknown> };
+  return environment.Variables;
+}
+
+/** Returns the logical id of the one resource of this type, failing when there is none or several. */
+export function onlyResourceId(template: Template, type: string, properties: Record<string, unknown> = {}): string {
+  const ids = Object.keys(template.findResources(type, { Properties: properties }));
+  if (ids.length !== 1) {
+    throw new Error(`Expected one ${type} with ${JSON.stringify(properties)}, found ${ids.length}`);
+  }
+  return ids[0] as string;
 }
 
 /** Returns the logical id of the role a function runs with. */
@@ -69,7 +91,11 @@ export function roleIdOfFunction(template: Template, functionId: string): string
 
 /** Returns every statement of every policy attached to the function's role. */
 export function statementsOfFunction(template: Template, functionId: string): TemplateStatement[] {
-  const roleId = roleIdOfFunction(template, functionId);
+  return statementsOfRole(template, roleIdOfFunction(template, functionId));
+}
+
+/** Returns every statement of every policy attached to the role. */
+export function statementsOfRole(template: Template, roleId: string): TemplateStatement[] {
   const policies = Object.values(template.findResources('AWS::IAM::Policy')) as Array<{
     Properties: { Roles: Array<{ Ref: string }>; PolicyDocument: { Statement: TemplateStatement[] } };
   }>;
@@ -77,6 +103,26 @@ export function statementsOfFunction(template: Template, functionId: string): Te
   return policies
     .filter((policy) => policy.Properties.Roles.some((role) => role.Ref === roleId))
     .flatMap((policy) => policy.Properties.PolicyDocument.Statement);
+}
+
+/** One statement together with the roles its policy is attached to. */
+export interface AttachedStatement {
+  readonly roleIds: readonly string[];
+  readonly statement: TemplateStatement;
+}
+
+/** Returns every statement of every IAM policy in the template, with the roles it applies to. */
+export function allStatements(template: Template): AttachedStatement[] {
+  const policies = Object.values(template.findResources('AWS::IAM::Policy')) as Array<{
+    Properties: { Roles: Array<{ Ref: string }>; PolicyDocument: { Statement: TemplateStatement[] } };
+  }>;
+
+  return policies.flatMap((policy) =>
+    policy.Properties.PolicyDocument.Statement.map((statement) => ({
+      roleIds: policy.Properties.Roles.map((role) => role.Ref),
+      statement,
+    })),
+  );
 }
 
 /** Returns the statement's actions as an array, whether the template lists one or many. */
@@ -91,9 +137,9 @@ export function resourcesOf(statement: TemplateStatement): unknown[] {
 
 /**
  * Names a policy resource by the table it points at: `posts` for a table ARN,
- * `posts/index/by_published_at` for an index ARN, `*` for a wildcard, and
- * `other` for anything else. Tables are recognized by their TableName
- * `CommTest-<id>`.
+ * `posts/index/by_published_at` for an index ARN, `posts/stream` for the
+ * table's stream ARN, `*` for a wildcard, and `other` for anything else.
+ * Tables are recognized by their TableName `CommTest-<id>`.
  */
 export function describeTableResource(template: Template, resource: unknown): string {
   if (resource === '*') return '*';
@@ -106,6 +152,10 @@ export function describeTableResource(template: Template, resource: unknown): st
 
   const getAtt = (resource as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt'];
   if (getAtt !== undefined && getAtt[1] === 'Arn') return tableIdOf(getAtt[0]) ?? 'other';
+  if (getAtt !== undefined && getAtt[1] === 'StreamArn') {
+    const tableId = tableIdOf(getAtt[0]);
+    return tableId === undefined ? 'other' : `${tableId}/stream`;
+  }
 
   const join = (resource as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
   const [first, suffix] = join?.[1] ?? [];
