@@ -1,15 +1,20 @@
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_DATA_DIR } from './auth-config.js';
+import { DEAD_LETTER_FILE } from './dead-letter-store.js';
 import { startLocalStack } from './stack.js';
 
 const USAGE = `Usage: npm start -- [--port 3000] [--host 127.0.0.1] [--data-dir .local] [--in-memory] [--access-provider-url URL]
 
-  --port                 port of the HTTP API (default 3000)
+  --port                 port of the HTTP API, the WebSocket API and @connections (default 3000)
   --host                 interface to listen on (default 127.0.0.1, loopback only)
-  --data-dir             folder for the tables and the local signing key (default .local)
-  --in-memory            keep tables in memory; nothing persists after Ctrl-C
+  --data-dir             folder for the tables, dead letters and the local signing key (default .local)
+  --in-memory            keep tables and dead letters in memory; nothing persists after Ctrl-C
   --access-provider-url  use the HTTP access provider at URL instead of the built-in one;
-                         requests are signed with ACCESS_PROVIDER_SECRET (default local-provider-secret)`;
+                         requests are signed with ACCESS_PROVIDER_SECRET (default local-provider-secret)
+
+WS_ALLOWED_ORIGINS (comma-separated) limits the browser origins that may open a WebSocket;
+unset, any origin may.`;
 
 function parseOptions() {
   const { values } = parseArgs({
@@ -50,6 +55,7 @@ async function main(): Promise<void> {
     inMemory: options['in-memory'],
     ...(options['access-provider-url'] && { accessProviderUrl: options['access-provider-url'] }),
     ...(process.env.ACCESS_PROVIDER_SECRET && { accessProviderSecret: process.env.ACCESS_PROVIDER_SECRET }),
+    ...(process.env.WS_ALLOWED_ORIGINS && { environment: { WS_ALLOWED_ORIGINS: process.env.WS_ALLOWED_ORIGINS } }),
     logLevel: (process.env.LOG_LEVEL as 'info' | undefined) ?? 'info',
   });
 
@@ -57,10 +63,13 @@ async function main(): Promise<void> {
   process.stdout.write(
     [
       `Local stack running (${options['in-memory'] ? 'in memory' : `data in ${options['data-dir']}`}, ${provider})`,
-      `  HTTP API   ${stack.url}/api/...`,
-      `  JWKS       ${stack.url}/.well-known/jwks.json`,
-      `  DynamoDB   ${stack.dynamoEndpoint} (DynamoDB Local listens on all interfaces)`,
-      `  Token      npm run token -- --sub alice [--admin]${options['data-dir'] === DEFAULT_DATA_DIR ? '' : ` --data-dir ${options['data-dir']}`}`,
+      `  HTTP API     ${stack.url}/api/...`,
+      `  WebSocket    ${stack.wsUrl} (token in the Authorization header or ?token=)`,
+      `  @connections ${stack.url}/@connections/{connectionId} (ApiGatewayManagementApiClient endpoint: ${stack.url})`,
+      `  JWKS         ${stack.url}/.well-known/jwks.json`,
+      `  DynamoDB     ${stack.dynamoEndpoint} (DynamoDB Local listens on all interfaces)`,
+      `  Dead letters ${options['in-memory'] ? 'kept in memory' : join(options['data-dir'], DEAD_LETTER_FILE)}`,
+      `  Token        npm run token -- --sub alice [--admin]${options['data-dir'] === DEFAULT_DATA_DIR ? '' : ` --data-dir ${options['data-dir']}`}`,
       'Press Ctrl-C to stop.',
       '',
     ].join('\n'),

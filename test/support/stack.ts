@@ -6,12 +6,15 @@ import { inject } from 'vitest';
 import { ADMIN_GROUP } from '../../local/auth-config.js';
 import { signToken } from '../../local/signing-key.js';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../local/stack.js';
+import { openTestSocket, type TestSocket, type TestSocketOptions } from './websocket.js';
 
 export interface TestStack extends LocalStack {
   /** Signs a token for `sub`, with the admin group when `admin` is set. */
   token(sub: string, options?: { admin?: boolean; moderator?: boolean }): string;
   /** Sends a request to the local HTTP API as `token`, JSON in and out. */
   request(method: string, path: string, options?: RequestOptions): Promise<ApiResult>;
+  /** Opens a WebSocket to `wsUrl`. stop() closes it if the test has not. */
+  openSocket(options?: TestSocketOptions): Promise<TestSocket>;
 }
 
 export interface RequestOptions {
@@ -70,12 +73,21 @@ export async function startTestStack(options: LocalStackOptions = {}): Promise<T
     return { status: response.status, headers: response.headers, text, body: parsed };
   };
 
+  const sockets: TestSocket[] = [];
+  const openSocket = async (socketOptions: TestSocketOptions = {}): Promise<TestSocket> => {
+    const socket = await openTestSocket(stack.wsUrl, socketOptions);
+    sockets.push(socket);
+    return socket;
+  };
+
   return {
     ...stack,
     token,
     request,
+    openSocket,
     stop: async () => {
       await stack.stop();
+      for (const socket of sockets) socket.socket.terminate();
       await rm(dataDir, { recursive: true, force: true });
     },
   };
