@@ -100,13 +100,21 @@ describe('WebSocket API at /ws', () => {
     ['a missing action', '{"channel_id":"c-1"}'],
     ['a non-string action', '{"action":5}'],
     ['a JSON array', '["ping"]'],
-    ['invalid JSON', '{"action":'],
   ])('answers %s with invalid_request', async (_case, message) => {
     const socket = await stack.openSocket({ token: stack.token('confused') });
 
     socket.send(message);
 
     expect(await socket.nextFrame()).toEqual(INVALID_ACTION_FRAME);
+    await socket.close();
+  });
+
+  it('answers invalid JSON with invalid_request naming the body', async () => {
+    const socket = await stack.openSocket({ token: stack.token('confused') });
+
+    socket.send('{"action":');
+
+    expect(await socket.nextFrame()).toEqual({ type: 'error', code: 'invalid_request', message: 'body: is not valid JSON' });
     await socket.close();
   });
 
