@@ -6,6 +6,7 @@ import { readCommSettings, type CommSettings } from './config.js';
 import { DataTables } from './data-tables.js';
 import type { AccessProviderBinding } from './handler-function.js';
 import { CommHttpApi } from './http-api.js';
+import { MediaBucket } from './media-bucket.js';
 import { toPascalCase } from './naming.js';
 import {
   REALTIME_FUNCTIONS,
@@ -28,16 +29,17 @@ import { CommWebSocketApi } from './websocket-api.js';
 export type CommStackProps = StackProps;
 
 /**
- * The communication layer: DynamoDB tables, one Lambda function per HTTP
- * route, the HTTP API with its JWT authorizer, the WebSocket API, and the
- * delivery of post changes from the posts stream to sockets and to the
- * integration event bus.
+ * The communication layer: DynamoDB tables, the private media bucket, one
+ * Lambda function per HTTP route, and the HTTP API with its JWT authorizer.
+ * It also contains the WebSocket API and delivers post changes from the
+ * posts stream to sockets and to the integration event bus.
  *
  * @throws Error listing every invalid or missing context key.
  */
 export class CommStack extends Stack {
   readonly settings: CommSettings;
   readonly tables: DataTables;
+  readonly media: MediaBucket;
   readonly functions: readonly RouteFunction[];
   readonly httpApi: CommHttpApi;
   /** WebSocket, stream and queue functions, keyed by handler. */
@@ -52,6 +54,14 @@ export class CommStack extends Stack {
 
     this.settings = readCommSettings(this.node);
     this.tables = new DataTables(this, 'Tables');
+    this.media = new MediaBucket(this, 'Media', {
+      allowedTypes: this.settings.mediaAllowedTypes,
+      maxUploadBytes: this.settings.mediaMaxUploadBytes,
+      urlSeconds: this.settings.mediaUrlSeconds,
+      uploadUrlSeconds: this.settings.mediaUploadUrlSeconds,
+      uploadOrigins: this.settings.mediaUploadOrigins,
+      noncurrentVersionDays: this.settings.mediaNoncurrentVersionDays,
+    });
 
     const accessProvider = this.createAccessProvider();
     const environment = {
@@ -64,6 +74,7 @@ export class CommStack extends Stack {
         new RouteFunction(this, toPascalCase(route.handler), {
           route,
           tables: this.tables,
+          mediaBucket: this.media,
           environment,
           accessProvider,
           logRetention: this.settings.logRetentionDays,
@@ -165,6 +176,7 @@ export class CommStack extends Stack {
     new CfnOutput(this, 'WebSocketManagementEndpoint', { value: this.webSocketApi.managementEndpoint });
     new CfnOutput(this, 'IntegrationEventBusName', { value: this.eventBus.eventBusName });
     new CfnOutput(this, 'IntegrationEventBusArn', { value: this.eventBus.eventBusArn });
+    new CfnOutput(this, 'MediaBucketName', { value: this.media.bucket.bucketName });
 
     for (const { definition, table } of this.tables.all) {
       new CfnOutput(this, `${toPascalCase(definition.id)}TableName`, { value: table.tableName });

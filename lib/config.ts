@@ -7,6 +7,15 @@ export const DEFAULT_STACK_NAME = 'CommLayer';
 /** Lambda timeout of the shortest (read) route functions, in seconds; the provider timeout must fit inside it. */
 export const FUNCTION_TIMEOUT_SECONDS = 10;
 
+/** Download URLs live at most five minutes, so a copied link dies quickly. The media functions reject a longer MEDIA_URL_SECONDS at start-up. */
+export const MAX_MEDIA_URL_SECONDS = 300;
+
+/** S3 accepts at most 5 GiB in one PUT, and uploads are single presigned PUTs. */
+export const MAX_MEDIA_UPLOAD_BYTES = 5 * 1024 ** 3;
+
+/** A SigV4 presigned URL is valid for at most 7 days. */
+export const MAX_PRESIGNED_URL_SECONDS = 7 * 24 * 60 * 60;
+
 /** Values used when an optional context key is absent. */
 export const CONTEXT_DEFAULTS = {
   /** Cognito lists a user's groups in this claim. */
@@ -25,6 +34,25 @@ export const CONTEXT_DEFAULTS = {
   logRetentionDays: RetentionDays.ONE_MONTH,
   /** Last path segment of the WebSocket URL, `wss://<api>.execute-api.<region>.amazonaws.com/live`. */
   webSocketStageName: 'live',
+  /** Images, audio, video and PDF, the files signal and course channels attach. The media functions use the same list when MEDIA_ALLOWED_TYPES is unset. */
+  mediaAllowedTypes: [
+    'image/jpeg',
+    'image/png',
+    'image/gif',
+    'image/webp',
+    'video/mp4',
+    'audio/mpeg',
+    'audio/mp4',
+    'application/pdf',
+  ],
+  /** 50 MiB, enough for a short video or a long PDF. */
+  mediaMaxUploadBytes: 50 * 1024 * 1024,
+  /** Long enough to start a download or a stream. A player that seeks after expiry requests a fresh URL. */
+  mediaUrlSeconds: 60,
+  /** 15 minutes, for a large file on a slow connection. */
+  mediaUploadUrlSeconds: 900,
+  /** Deleted or overwritten media stays recoverable this long. */
+  mediaNoncurrentVersionDays: 30,
 } as const;
 
 /** Settings of the communication layer, read from CDK context and validated. */
@@ -59,6 +87,18 @@ export interface CommSettings {
   readonly webSocketStageName: string;
   /** Browser origins allowed to open a WebSocket. An empty list allows any origin. */
   readonly webSocketAllowedOrigins: readonly string[];
+  /** Content types admins may upload, in lower case. */
+  readonly mediaAllowedTypes: readonly string[];
+  /** Largest upload, in bytes. */
+  readonly mediaMaxUploadBytes: number;
+  /** Lifetime of a download URL, in seconds, at most MAX_MEDIA_URL_SECONDS. */
+  readonly mediaUrlSeconds: number;
+  /** Lifetime of an upload URL, in seconds. */
+  readonly mediaUploadUrlSeconds: number;
+  /** Browser origins allowed by the media bucket's CORS rule to PUT uploads. An empty list adds no CORS rule. */
+  readonly mediaUploadOrigins: readonly string[];
+  /** Days after which the media bucket deletes a noncurrent (deleted or overwritten) object version. */
+  readonly mediaNoncurrentVersionDays: number;
 }
 
 const HOW_TO_SET = 'Set each key under "context" in cdk.json or pass -c KEY=VALUE to cdk.';
@@ -66,6 +106,8 @@ const STACK_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
 /** API Gateway stage names: letters, digits, hyphens and underscores, at most 128 characters. */
 const STAGE_NAME_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+/** A MIME type `type/subtype` of RFC 6838 token characters, without parameters. It excludes the comma, because MEDIA_ALLOWED_TYPES is comma-separated. */
+const CONTENT_TYPE_PATTERN = /^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/i;
 const RETENTION_DAYS: ReadonlySet<number> = new Set(
   Object.values(RetentionDays).filter((value): value is number => typeof value === 'number'),
 );
@@ -123,6 +165,28 @@ export function readCommSettings(node: Node): CommSettings {
     webSocketStageName: reader.stageName('webSocketStageName', CONTEXT_DEFAULTS.webSocketStageName),
     // The authorizer function treats an empty list as "any origin", so "*" is never needed there.
     webSocketAllowedOrigins: reader.origins('webSocketAllowedOrigins', { allowWildcard: false }),
+    mediaAllowedTypes: reader.contentTypes('mediaAllowedTypes', CONTEXT_DEFAULTS.mediaAllowedTypes),
+    mediaMaxUploadBytes: reader.integer('mediaMaxUploadBytes', {
+      fallback: CONTEXT_DEFAULTS.mediaMaxUploadBytes,
+      min: 1,
+      max: MAX_MEDIA_UPLOAD_BYTES,
+    }),
+    mediaUrlSeconds: reader.integer('mediaUrlSeconds', {
+      fallback: CONTEXT_DEFAULTS.mediaUrlSeconds,
+      min: 1,
+      max: MAX_MEDIA_URL_SECONDS,
+    }),
+    mediaUploadUrlSeconds: reader.integer('mediaUploadUrlSeconds', {
+      fallback: CONTEXT_DEFAULTS.mediaUploadUrlSeconds,
+      min: 1,
+      max: MAX_PRESIGNED_URL_SECONDS,
+    }),
+    // Uploads are signed, so a wildcard lets any page PUT only with a URL the API issued.
+    mediaUploadOrigins: reader.origins('mediaUploadOrigins', { allowWildcard: true }),
+    mediaNoncurrentVersionDays: reader.integer('mediaNoncurrentVersionDays', {
+      fallback: CONTEXT_DEFAULTS.mediaNoncurrentVersionDays,
+      min: 1,
+    }),
   };
 
   reader.throwIfInvalid();
@@ -200,6 +264,20 @@ class ContextReader {
       : `${originList} without "*" (leave the key unset to allow any origin)`;
     this.reject(key, expected, this.node.tryGetContext(key));
     return [];
+  }
+
+  contentTypes(key: string, fallback: readonly string[]): string[] {
+    const value = this.node.tryGetContext(key) as unknown;
+    if (value === undefined) return [...fallback];
+
+    // An empty list is rejected too, because the media functions would read it as "use the default list".
+    const types = toStringList(value);
+    if (types !== undefined && types.length > 0 && types.every((type) => CONTENT_TYPE_PATTERN.test(type))) {
+      return types.map((type) => type.toLowerCase());
+    }
+
+    this.reject(key, 'a non-empty list of content types such as "image/png", without parameters', value);
+    return [...fallback];
   }
 
   stageName(key: string, fallback: string): string {

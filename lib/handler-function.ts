@@ -1,8 +1,14 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Duration } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { Role, ServicePrincipal, type PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { Architecture, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
+import {
+  Architecture,
+  LoggingFormat,
+  ParamsAndSecretsLayerVersion,
+  ParamsAndSecretsVersions,
+  Runtime,
+} from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -42,14 +48,36 @@ const BUNDLING: BundlingOptions = {
   esbuildArgs: { '--alias': Object.entries(LAMBDA_BUNDLE_ALIASES).map(([module, replacement]) => `${module}=${replacement}`) },
 };
 
+/**
+ * The AWS Parameters and Secrets Lambda Extension, through which the HTTP
+ * access provider reads its shared secret from localhost. The layer sets
+ * PARAMETERS_SECRETS_EXTENSION_HTTP_PORT (2773), which the handlers read.
+ * The function still needs secretsmanager:GetSecretValue on the secret,
+ * because the extension calls Secrets Manager with the function's own
+ * credentials.
+ *
+ * In an environment-agnostic stack the layer ARN is an Fn::FindInMap over
+ * the regions that aws-cdk-lib lists for this version and arm64.
+ * NOTE: aws-cdk-lib 2.278 lists no arm64 layer for some regions (among them
+ * eu-central-2, eu-south-2, ap-south-2, il-central-1 and ca-west-1). With a
+ * pinned region there, synth fails. Without one, the deployment fails when
+ * CloudFormation resolves the mapping.
+ */
+const SECRETS_EXTENSION = ParamsAndSecretsLayerVersion.fromVersion(ParamsAndSecretsVersions.V1_0_103, {
+  cacheEnabled: true,
+  // Bounds the wait when Secrets Manager is slow, well inside the 10 s
+  // function timeout. The read fails, and the next request tries again.
+  secretsManagerTimeout: Duration.seconds(2),
+});
+
 /** Access provider settings handed to the functions that check access. */
 export interface AccessProviderBinding {
   /** Variables that configure the provider (URL, secret ARN, timeout, cache). */
   readonly environment: Readonly<Record<string, string>>;
 
   /**
-   * Shared secret that signs requests to the HTTP provider; the function gets
-   * read access to it.
+   * Shared secret that signs requests to the HTTP provider. The function gets
+   * read access to it and the Parameters and Secrets extension layer.
    *
    * @default - none, because the built-in provider needs no secret
    */
@@ -96,10 +124,11 @@ export interface HandlerFunctionProps {
   readonly statements?: readonly PolicyStatement[];
 
   /**
-   * Access provider settings. The function gets the provider's variables and
-   * read access to its secret. Pass it only to functions that check access.
+   * Access provider settings. The function gets the provider's variables and,
+   * when there is a secret, read access to it and the extension layer that
+   * serves it. Pass it only to functions that check access.
    *
-   * @default - no provider variables and no secret
+   * @default - no provider variables, no secret and no extension layer
    */
   readonly accessProvider?: AccessProviderBinding;
 
@@ -162,6 +191,7 @@ export class HandlerFunction extends Construct {
       },
       role,
       logGroup,
+      paramsAndSecrets: props.accessProvider?.secret === undefined ? undefined : SECRETS_EXTENSION,
       // In JSON format Lambda filters JSON lines on stdout by their `level`
       // key and writes its own START, END and REPORT lines as JSON too
       // (AWS Lambda Developer Guide, "Log-level filtering").

@@ -1,8 +1,10 @@
 import { Duration } from 'aws-cdk-lib';
+import type { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { DataTables } from './data-tables.js';
 import { HandlerFunction, type AccessProviderBinding } from './handler-function.js';
+import type { MediaBucket } from './media-bucket.js';
 import type { RouteDefinition } from './routes.js';
 import { tableStatements } from './table-permissions.js';
 
@@ -30,6 +32,14 @@ export interface RouteFunctionProps {
   readonly accessProvider?: AccessProviderBinding;
 
   /**
+   * The media bucket. A route whose `media` lists access kinds gets the
+   * MEDIA_* variables and exactly those grants. Other routes get neither.
+   *
+   * @default - none, which only routes without `media` accept
+   */
+  readonly mediaBucket?: MediaBucket;
+
+  /**
    * Retention of the function's log group.
    *
    * @default RetentionDays.ONE_MONTH
@@ -54,27 +64,47 @@ export function checksAccess(route: RouteDefinition): boolean {
 
 /**
  * The Lambda function behind one HTTP route (see {@link HandlerFunction}),
- * with the table names its route uses as environment variables and
- * least-privilege DynamoDB grants.
+ * with the table names its route uses as environment variables,
+ * least-privilege DynamoDB grants, and media grants when the route names
+ * any.
+ *
+ * @throws Error when the route needs media access but no `mediaBucket` is given.
  */
 export class RouteFunction extends HandlerFunction {
   readonly route: RouteDefinition;
 
   constructor(scope: Construct, id: string, props: RouteFunctionProps) {
     const { route } = props;
+    const media = mediaBinding(route, props.mediaBucket);
     super(scope, id, {
       handler: route.handler,
       description: `${route.method} ${route.path}`,
       roleDescription: `Runs the function behind ${route.method} ${route.path}`,
       timeout: Duration.seconds(route.timeoutSeconds),
-      environment: { ...props.environment, ...tableEnvironment(route, props.tables) },
-      statements: tableStatements(route, props.tables),
+      environment: { ...props.environment, ...tableEnvironment(route, props.tables), ...media.environment },
+      statements: [...tableStatements(route, props.tables), ...media.statements],
       accessProvider: checksAccess(route) ? props.accessProvider : undefined,
       logRetention: props.logRetention,
       projectRoot: props.projectRoot,
     });
     this.route = route;
   }
+}
+
+/** Returns the media variables and grants of a route, both empty when its `media` lists nothing. */
+function mediaBinding(
+  route: RouteDefinition,
+  mediaBucket: MediaBucket | undefined,
+): { environment: Readonly<Record<string, string>>; statements: PolicyStatement[] } {
+  const access = route.media ?? [];
+  if (access.length === 0) return { environment: {}, statements: [] };
+
+  if (mediaBucket === undefined) {
+    throw new Error(
+      `Route ${route.method} ${route.path} needs media access (${access.join(', ')}), but its RouteFunction got no mediaBucket. Pass the stack's MediaBucket.`,
+    );
+  }
+  return { environment: mediaBucket.environment, statements: mediaBucket.accessStatements(access) };
 }
 
 /** Maps each table the route reads or writes to its variable, for example `POSTS_TABLE`. */

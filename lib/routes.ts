@@ -15,7 +15,15 @@ export interface RouteDefinition {
   readonly writes: readonly TableId[];
   /** Lambda timeout; writes get longer because they retry lost races on a busy channel. */
   readonly timeoutSeconds: number;
+  /**
+   * Media bucket access: `read` (HeadObject, and signing download URLs),
+   * `write` (signing upload URLs), `delete` (removing a deleted post's objects).
+   * @default none
+   */
+  readonly media?: readonly MediaAccess[];
 }
+
+export type MediaAccess = 'read' | 'write' | 'delete';
 
 /** Reads finish in a few DynamoDB calls and one provider call (1 s timeout). */
 const READ_TIMEOUT_SECONDS = 10;
@@ -70,8 +78,9 @@ export const ROUTES: readonly RouteDefinition[] = [
     method: 'PATCH',
     path: '/api/admin/channels/{channelId}',
     handler: 'update-channel',
-    reads: ['channels'],
-    writes: ['channels', 'audit'],
+    // Connections: live subscriptions get their decisions expired when access settings change.
+    reads: ['channels', 'connections'],
+    writes: ['channels', 'audit', 'connections'],
     timeoutSeconds: WRITE_TIMEOUT_SECONDS,
   },
   {
@@ -80,6 +89,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     handler: 'publish-post',
     reads: ['channels', 'idempotency'],
     writes: ['channels', 'posts', 'idempotency', 'audit'],
+    media: ['read'],
     timeoutSeconds: WRITE_TIMEOUT_SECONDS,
   },
   {
@@ -88,6 +98,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     handler: 'import-post',
     reads: ['channels', 'idempotency'],
     writes: ['channels', 'posts', 'idempotency', 'audit'],
+    media: ['read'],
     timeoutSeconds: WRITE_TIMEOUT_SECONDS,
   },
   {
@@ -104,6 +115,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     handler: 'delete-post',
     reads: ['channels', 'posts'],
     writes: ['posts', 'audit'],
+    media: ['delete'],
     timeoutSeconds: WRITE_TIMEOUT_SECONDS,
   },
   {
@@ -114,5 +126,23 @@ export const ROUTES: readonly RouteDefinition[] = [
     reads: ['channels', 'connections'],
     writes: ['access', 'audit', 'connections'],
     timeoutSeconds: WRITE_TIMEOUT_SECONDS,
+  },
+  {
+    method: 'POST',
+    path: '/api/admin/channels/{channelId}/uploads',
+    handler: 'create-upload',
+    reads: ['channels', 'idempotency'],
+    writes: ['idempotency'],
+    media: ['write'],
+    timeoutSeconds: WRITE_TIMEOUT_SECONDS,
+  },
+  {
+    method: 'POST',
+    path: '/api/mobile/channels/{channelId}/posts/{postId}/attachments/{attachmentId}/url',
+    handler: 'get-attachment-url',
+    reads: [...ACCESS_READS, 'posts'],
+    writes: [],
+    media: ['read'],
+    timeoutSeconds: READ_TIMEOUT_SECONDS,
   },
 ];

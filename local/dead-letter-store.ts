@@ -63,7 +63,6 @@ export class DeadLetterStore {
 
   /** Stores a dead letter in memory and, with a file, appends it as one JSON line. A failed write is logged, not thrown. */
   async add(deadLetter: StreamDeadLetter): Promise<void> {
-    this.deadLetters.push(deadLetter);
     const { filePath, logger } = this.options;
     logger.warn('Stream records dead-lettered', {
       streamArn: deadLetter.DDBStreamBatchInfo.streamArn,
@@ -73,13 +72,15 @@ export class DeadLetterStore {
       condition: deadLetter.requestContext.condition,
       ...(filePath && { filePath }),
     });
-    if (!filePath) return;
-
-    try {
-      await mkdir(dirname(filePath), { recursive: true });
-      await appendFile(filePath, `${JSON.stringify(deadLetter)}\n`);
-    } catch (error) {
-      logger.error('Failed to append a dead letter to the file. It is kept in memory only', { filePath, ...errorFields(error) });
+    if (filePath) {
+      try {
+        await mkdir(dirname(filePath), { recursive: true });
+        await appendFile(filePath, `${JSON.stringify(deadLetter)}\n`);
+      } catch (error) {
+        logger.error('Failed to append a dead letter to the file. It is kept in memory only', { filePath, ...errorFields(error) });
+      }
     }
+    // Published last, so a reader that sees the entry also finds it in the file.
+    this.deadLetters.push(deadLetter);
   }
 }

@@ -57,7 +57,14 @@ export function createHttpGateway(options: HttpGatewayOptions): Server {
       return;
     }
 
-    const match = matchRoute(routes, request.method ?? 'GET', url.pathname);
+    let match: ReturnType<typeof matchRoute>;
+    try {
+      match = matchRoute(routes, request.method ?? 'GET', url.pathname);
+    } catch (error) {
+      if (!(error instanceof URIError)) throw error;
+      writeJson(response, 400, { error: { code: 'invalid_request', message: 'path: contains malformed percent-encoding' } });
+      return;
+    }
     if (!match) {
       writeJson(response, 404, { error: { code: 'not_found', message: `No route for ${request.method} ${url.pathname}` } });
       return;

@@ -75,6 +75,8 @@ export class HttpAccessProvider implements AccessProvider {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-comm-timestamp': timestamp, 'x-comm-signature': `v1=${signature}` },
         body,
+        // A redirect would send the signed request elsewhere or accept an unsigned answer: fail closed instead.
+        redirect: 'error',
         signal: AbortSignal.timeout(this.options.timeoutMs),
       });
       if (!response.ok) throw new Error(`access provider returned HTTP ${response.status}`);

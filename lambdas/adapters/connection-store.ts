@@ -1,8 +1,8 @@
-import { BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { CONNECTIONS_BY_CONNECTION_INDEX } from '../../lib/table-definitions.js';
 import type { AccessDecision } from '../domain/read-windows.js';
 import type { TableNames } from '../config.js';
-import { isConditionalCheckFailed } from './dynamodb.js';
+import { cancellationCodes, isConditionalCheckFailed } from './dynamodb.js';
 
 /**
  * The connections table holds two kinds of item: one per WebSocket
@@ -82,8 +82,26 @@ export async function deleteConnection(db: DynamoDBDocumentClient, tables: Table
   }
 }
 
-export async function putSubscription(db: DynamoDBDocumentClient, tables: TableNames, subscription: StoredSubscription): Promise<void> {
-  await db.send(new PutCommand({ TableName: tables.connections, Item: subscription }));
+/**
+ * Stores a subscription if its connection still exists, in one transaction,
+ * so a socket that closed during `subscribe` leaves no orphan behind.
+ * Returns false when the connection is gone.
+ */
+export async function putSubscription(db: DynamoDBDocumentClient, tables: TableNames, subscription: StoredSubscription): Promise<boolean> {
+  try {
+    await db.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          { ConditionCheck: { TableName: tables.connections, Key: connectionKey(subscription.connection_id), ConditionExpression: 'attribute_exists(pk)' } },
+          { Put: { TableName: tables.connections, Item: subscription } },
+        ],
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (cancellationCodes(error)?.[0] === 'ConditionalCheckFailed') return false;
+    throw error;
+  }
 }
 
 export async function deleteSubscription(db: DynamoDBDocumentClient, tables: TableNames, subscriptionKey: string, connectionId: string): Promise<void> {
@@ -133,13 +151,16 @@ export async function updateSubscriptionDecision(
 }
 
 /**
- * Expires the stored decisions of one user's subscriptions to a channel, so
- * the next delta re-checks access. Called after an admin rewrites the
- * user's periods; reads the channel's subscriptions once.
+ * Expires the stored decisions of a channel's subscriptions (only `userId`'s
+ * when given), so the next delta re-checks access. Called after an admin
+ * rewrites a user's periods or changes the channel's policy or publishers.
+ * Reads the channel's subscriptions once; returns how many were expired.
  */
-export async function expireUserDecisions(db: DynamoDBDocumentClient, tables: TableNames, subscriptionKey: string, userId: string): Promise<number> {
+export async function expireDecisions(db: DynamoDBDocumentClient, tables: TableNames, subscriptionKey: string, userId?: string): Promise<number> {
   const subscriptions = await listSubscriptions(db, tables, subscriptionKey);
-  const mine = subscriptions.filter((subscription) => subscription.user_id === userId);
-  await Promise.all(mine.map((subscription) => updateSubscriptionDecision(db, tables, subscriptionKey, subscription.connection_id, { ...subscription.decision, validUntil: 0 })));
-  return mine.length;
+  const affected = userId === undefined ? subscriptions : subscriptions.filter((subscription) => subscription.user_id === userId);
+  await Promise.all(
+    affected.map((subscription) => updateSubscriptionDecision(db, tables, subscriptionKey, subscription.connection_id, { ...subscription.decision, validUntil: 0 })),
+  );
+  return affected.length;
 }

@@ -7,18 +7,20 @@
 export const POST_DELTA_TYPES = ['post.published', 'post.updated', 'post.deleted'] as const;
 export type PostDeltaType = (typeof POST_DELTA_TYPES)[number];
 
-/** The frame a subscribed socket receives. */
+/** The frame a subscribed socket receives: identifiers only. */
 export interface PostDelta {
   readonly type: PostDeltaType;
   readonly channel_id: string;
   readonly seq: number;
   readonly post_id: string;
+  /** `channel_id:seq:version`: equal for redeliveries of one change, different for a second edit. */
+  readonly dedupe_key: string;
 }
 
 /** A delta with what delivery needs but the frame must not carry. */
 export interface PostChange {
   readonly delta: PostDelta;
-  /** `channel_id:seq:version`, the same for every redelivery of one change. */
+  /** The delta's `dedupe_key`. */
   readonly dedupeKey: string;
   readonly version: number;
   /** Epoch ms; the read-window predicate decides delivery on it. */
@@ -50,9 +52,10 @@ export function postChangeOf(oldImage: PostImage | undefined, newImage: PostImag
   else if (newImage.version > oldImage.version && !newImage.is_deleted) type = 'post.updated';
   else return undefined;
 
+  const dedupeKey = `${newImage.channel_id}:${newImage.seq}:${newImage.version}`;
   return {
-    delta: { type, channel_id: newImage.channel_id, seq: newImage.seq, post_id: newImage.post_id },
-    dedupeKey: `${newImage.channel_id}:${newImage.seq}:${newImage.version}`,
+    delta: { type, channel_id: newImage.channel_id, seq: newImage.seq, post_id: newImage.post_id, dedupe_key: dedupeKey },
+    dedupeKey,
     version: newImage.version,
     publishedAt: Date.parse(newImage.published_at),
   };

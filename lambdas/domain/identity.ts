@@ -37,8 +37,11 @@ function parseGroups(value: unknown): string[] {
   if (Array.isArray(value)) return value.filter((item): item is string => typeof item === 'string');
   if (typeof value !== 'string') return [];
 
+  // Only the bracketed form is a list. Group names cannot contain whitespace
+  // (Cognito's pattern excludes it) but may contain commas, so splitting on
+  // commas would let a group named "x,comm-admin" grant the admin role.
   const trimmed = value.trim();
   const bracketed = trimmed.startsWith('[') && trimmed.endsWith(']');
-  const inner = bracketed ? trimmed.slice(1, -1) : trimmed;
-  return inner.split(/[\s,]+/).filter((group) => group.length > 0);
+  if (!bracketed) return trimmed === '' ? [] : [trimmed];
+  return trimmed.slice(1, -1).split(/\s+/).filter((group) => group.length > 0);
 }

@@ -40,7 +40,8 @@ export interface PostView {
 
 /** Digits enough for any seq below 2^53, so string order equals numeric order. */
 const SEQ_DIGITS = 16;
-const POST_ID_PATTERN = /^p_([1-9][0-9]{0,15})_([a-z0-9]{16})$/;
+/** At most 15 digits, so every seq an id names is a safe integer (below 2^53). */
+const POST_ID_PATTERN = /^p_([1-9][0-9]{0,14})_([0-9a-f]{16})$/;
 
 /**
  * Creates a post id that embeds its seq, so a single-post read is one

@@ -14,7 +14,8 @@ import { transactionalWrite } from '../services/transactional-write.js';
  * POST /api/admin/channels/{channelId}/uploads: returns a presigned PUT for
  * one attachment, bound to the declared content type and exact size, under
  * the channel's prefix. Publishing then references `attachment_id`.
- * Honours Idempotency-Key (a replay returns the same URL until it expires).
+ * Honours Idempotency-Key: a replay returns the first response, URL and
+ * `expires_at` included, so a client past `expires_at` needs a new key.
  */
 export const route: RouteHandler = async ({ event, caller, deadline, logger }, app) => {
   const channelId = channelIdParameter(event);

@@ -1,7 +1,7 @@
 import { periodsPut } from '../adapters/access-store.js';
 import { auditPut, channelTarget } from '../adapters/audit.js';
 import { getChannel } from '../adapters/channel-store.js';
-import { expireUserDecisions } from '../adapters/connection-store.js';
+import { expireDecisions } from '../adapters/connection-store.js';
 import { channelSubscriptionKey } from '../domain/subscriptions.js';
 import { errorFields } from '../logger.js';
 import { lambdaHandler, type RouteHandler } from '../http/handler.js';
@@ -48,7 +48,7 @@ export const route: RouteHandler = async ({ event, caller, deadline, logger }, a
   // their cached decision expires. The periods are already committed, so a
   // failure here only delays that (by at most the decision lifetime).
   try {
-    await expireUserDecisions(app.db, tables, channelSubscriptionKey(channelId), userId);
+    await expireDecisions(app.db, tables, channelSubscriptionKey(channelId), userId);
   } catch (error) {
     logger.warn('Could not expire the decisions of live subscriptions', { channelId, subjectUserId: userId, ...errorFields(error) });
   }

@@ -1,5 +1,8 @@
 import { auditPut, channelTarget } from '../adapters/audit.js';
 import { channelUpdate, getChannel, type StoredChannel } from '../adapters/channel-store.js';
+import { expireDecisions } from '../adapters/connection-store.js';
+import { channelSubscriptionKey } from '../domain/subscriptions.js';
+import { errorFields } from '../logger.js';
 import { InvalidRequestError, NotFoundError } from '../domain/errors.js';
 import { lambdaHandler, type RouteHandler } from '../http/handler.js';
 import { assertAdmin, channelIdParameter } from '../http/parameters.js';
@@ -9,7 +12,7 @@ import { adminChannelView } from '../http/views.js';
 import { transactionalWrite } from '../services/transactional-write.js';
 
 /** PATCH /api/admin/channels/{channelId}: changes title, description, access policy or publishers (admin role). */
-export const route: RouteHandler = async ({ event, caller, deadline }, app) => {
+export const route: RouteHandler = async ({ event, caller, deadline, logger }, app) => {
   assertAdmin(caller);
   const channelId = channelIdParameter(event);
   const changes = parseJsonBody(event, updateChannelSchema);
@@ -34,6 +37,15 @@ export const route: RouteHandler = async ({ event, caller, deadline }, app) => {
       };
     },
   });
+
+  // Publishers read in full and the policy shapes every built-in decision, so
+  // live subscriptions re-check access on their next delta.
+  const changesAccess = changes.publisher_ids !== undefined || changes.access_policy !== undefined;
+  if (changesAccess) {
+    await expireDecisions(app.db, app.config.tables, channelSubscriptionKey(channelId)).catch((error: unknown) =>
+      logger.warn('Could not expire the decisions of live subscriptions', { channelId, ...errorFields(error) }),
+    );
+  }
 
   return { status: result.status, body: result.body };
 };

@@ -25,7 +25,7 @@ export const route: WebSocketRoute = async ({ event, caller, connectionId, logge
 
   const connection = await getConnection(app.db, app.config.tables, connectionId);
   const now = app.clock();
-  await putSubscription(app.db, app.config.tables, {
+  const stored = await putSubscription(app.db, app.config.tables, {
     pk: channelSubscriptionKey(channelId),
     sk: connectionId,
     connection_id: connectionId,
@@ -35,6 +35,7 @@ export const route: WebSocketRoute = async ({ event, caller, connectionId, logge
     subscribed_at: new Date(now).toISOString(),
     expires_at_epoch: connection?.expires_at_epoch ?? Math.ceil((now + CONNECTION_LIFETIME_MS) / 1000),
   });
+  if (!stored) throw new NotFoundError(`Connection ${connectionId} closed before the subscription was stored`);
   logger.info('Subscribed', { channelId, mode: decision.mode });
 
   return { type: 'subscribed', channel_id: channelId, last_seq: channel.last_seq };

@@ -89,8 +89,8 @@ export const accessPeriodsSchema = z.strictObject({
     ),
 });
 
-/** A non-negative integer in decimal, as a query string carries it. */
-const seqParameter = z.string().check(z.regex(/^(0|[1-9][0-9]{0,15})$/, 'must be a non-negative integer'));
+/** A non-negative integer of at most 15 digits (a safe integer), as a query string carries it. */
+const seqParameter = z.string().check(z.regex(/^(0|[1-9][0-9]{0,14})$/, 'must be a non-negative integer below 10^15'));
 const limitParameter = z.string().check(
   z.regex(/^[0-9]{1,3}$/, `must be an integer from 1 to ${MAX_PAGE_SIZE}`),
   z.refine((value) => Number(value) >= 1 && Number(value) <= MAX_PAGE_SIZE, `must be an integer from 1 to ${MAX_PAGE_SIZE}`),

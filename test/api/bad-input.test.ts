@@ -32,6 +32,8 @@ const CASES: BadRequest[] = [
   { name: 'import in the future', method: 'POST', path: '/api/admin/channels/{channelId}/posts/import', options: { body: { body_text: 'x', published_at: '2999-01-01T00:00:00Z' } }, field: 'published_at' },
   { name: 'edit with unknown field', method: 'PATCH', path: '/api/admin/channels/{channelId}/posts/{postId}', options: { body: { body_text: 'x', seq: 9 } }, field: 'seq' },
   { name: 'edit of a malformed post id', method: 'PATCH', path: '/api/admin/channels/{channelId}/posts/p_0_zz', options: { body: { body_text: 'x' } }, field: 'postId' },
+  { name: 'post id beyond safe integers', method: 'GET', path: '/api/mobile/channels/{channelId}/posts/p_9999999999999999_0000000000000000', options: {}, field: 'postId' },
+  { name: 'delete of a post id beyond safe integers', method: 'DELETE', path: '/api/admin/channels/{channelId}/posts/p_9007199254740992_0000000000000000', options: {}, field: 'postId' },
   { name: 'channel without title', method: 'POST', path: '/api/admin/channels', options: { body: { description: 'x' } }, field: 'title' },
   { name: 'blank title', method: 'POST', path: '/api/admin/channels', options: { body: { title: '   ' } }, field: 'title' },
   { name: 'negative backfill', method: 'POST', path: '/api/admin/channels', options: { body: { title: 't', access_policy: { initial_backfill_days: null, resubscribe_backfill_days: -1, keep_archive_after_lapse: true } } }, field: 'access_policy.resubscribe_backfill_days' },
@@ -45,6 +47,7 @@ const CASES: BadRequest[] = [
   { name: 'limit not a number', method: 'GET', path: '/api/mobile/channels/{channelId}/posts?limit=ten', options: {}, field: 'limit' },
   { name: 'negative after_seq', method: 'GET', path: '/api/mobile/channels/{channelId}/posts?after_seq=-1', options: {}, field: 'after_seq' },
   { name: 'fractional after_seq', method: 'GET', path: '/api/mobile/channels/{channelId}/posts?after_seq=1.5', options: {}, field: 'after_seq' },
+  { name: '16-digit after_seq', method: 'GET', path: '/api/mobile/channels/{channelId}/posts?after_seq=9999999999999999', options: {}, field: 'after_seq' },
   { name: 'non-integer before_seq', method: 'GET', path: '/api/mobile/channels/{channelId}/posts?before_seq=1e3', options: {}, field: 'before_seq' },
   { name: 'both cursors', method: 'GET', path: '/api/mobile/channels/{channelId}/posts?after_seq=1&before_seq=5', options: {}, field: 'before_seq' },
   { name: 'unknown query parameter', method: 'GET', path: '/api/mobile/channels/{channelId}/posts?offset=5', options: {}, field: 'offset' },
@@ -117,6 +120,13 @@ describe('bad input', () => {
     expect(response.status).toBe(409);
     expect(response.body.error.code).toBe('conflict');
     expect(await snapshot()).toEqual(before);
+  });
+
+  it('answers 400 to malformed percent-encoding in the path', async () => {
+    const response = await stack.request('GET', '/api/mobile/channels/%E0%A4%A');
+
+    expect(response.status).toBe(400);
+    expect(response.body.error.message).toBe('path: contains malformed percent-encoding');
   });
 
   it('answers 404 to an unknown channel', async () => {

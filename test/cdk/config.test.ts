@@ -32,6 +32,21 @@ describe('readCommSettings', () => {
       logRetentionDays: 30,
       webSocketStageName: 'live',
       webSocketAllowedOrigins: [],
+      mediaAllowedTypes: [
+        'image/jpeg',
+        'image/png',
+        'image/gif',
+        'image/webp',
+        'video/mp4',
+        'audio/mpeg',
+        'audio/mp4',
+        'application/pdf',
+      ],
+      mediaMaxUploadBytes: 52428800,
+      mediaUrlSeconds: 60,
+      mediaUploadUrlSeconds: 900,
+      mediaUploadOrigins: [],
+      mediaNoncurrentVersionDays: 30,
     });
   });
 
@@ -46,6 +61,12 @@ describe('readCommSettings', () => {
       throttleBurstLimit: '40',
       logRetentionDays: '90',
       webSocketAllowedOrigins: 'https://a.example.com,http://localhost:5173',
+      mediaAllowedTypes: 'image/png, Video/MP4',
+      mediaMaxUploadBytes: '1048576',
+      mediaUrlSeconds: '300',
+      mediaUploadUrlSeconds: '3600',
+      mediaUploadOrigins: '["https://admin.example.com"]',
+      mediaNoncurrentVersionDays: '7',
     });
 
     expect(settings.jwtAudience).toEqual(['mobile', 'admin']);
@@ -56,6 +77,18 @@ describe('readCommSettings', () => {
     expect(settings.throttleBurstLimit).toBe(40);
     expect(settings.logRetentionDays).toBe(90);
     expect(settings.webSocketAllowedOrigins).toEqual(['https://a.example.com', 'http://localhost:5173']);
+    expect(settings.mediaAllowedTypes).toEqual(['image/png', 'video/mp4']);
+    expect(settings.mediaMaxUploadBytes).toBe(1048576);
+    expect(settings.mediaUrlSeconds).toBe(300);
+    expect(settings.mediaUploadUrlSeconds).toBe(3600);
+    expect(settings.mediaUploadOrigins).toEqual(['https://admin.example.com']);
+    expect(settings.mediaNoncurrentVersionDays).toBe(7);
+  });
+
+  it('accepts the largest single-PUT upload', () => {
+    const settings = settingsFor({ ...VALID, mediaMaxUploadBytes: 5368709120 });
+
+    expect(settings.mediaMaxUploadBytes).toBe(5368709120);
   });
 
   it('takes the WebSocket stage name', () => {
@@ -115,6 +148,23 @@ describe('readCommSettings', () => {
       '"webSocketAllowedOrigins" must be a list of origins such as "https://app.example.com" (scheme, host and optional port, no path or trailing slash; http only for localhost) without "*" (leave the key unset to allow any origin), got ["*"].',
     ],
     ['webSocketAllowedOrigins', ['https://app.example.com/path'], '"webSocketAllowedOrigins" must be a list of origins such as "https://app.example.com"'],
+    ['mediaAllowedTypes', [], '"mediaAllowedTypes" must be a non-empty list of content types such as "image/png", without parameters, got [].'],
+    ['mediaAllowedTypes', ['image'], '"mediaAllowedTypes" must be a non-empty list of content types such as "image/png", without parameters, got ["image"].'],
+    [
+      'mediaAllowedTypes',
+      ['text/plain; charset=utf-8'],
+      '"mediaAllowedTypes" must be a non-empty list of content types such as "image/png", without parameters, got ["text/plain; charset=utf-8"].',
+    ],
+    ['mediaAllowedTypes', 5, '"mediaAllowedTypes" must be a non-empty list of content types such as "image/png", without parameters, got 5.'],
+    ['mediaMaxUploadBytes', 0, '"mediaMaxUploadBytes" must be an integer from 1 to 5368709120, got 0.'],
+    ['mediaMaxUploadBytes', 5368709121, '"mediaMaxUploadBytes" must be an integer from 1 to 5368709120, got 5368709121.'],
+    ['mediaUrlSeconds', 0, '"mediaUrlSeconds" must be an integer from 1 to 300, got 0.'],
+    ['mediaUrlSeconds', 301, '"mediaUrlSeconds" must be an integer from 1 to 300, got 301.'],
+    ['mediaUrlSeconds', '301', '"mediaUrlSeconds" must be an integer from 1 to 300, got "301".'],
+    ['mediaUploadUrlSeconds', 0, '"mediaUploadUrlSeconds" must be an integer from 1 to 604800, got 0.'],
+    ['mediaUploadUrlSeconds', 604801, '"mediaUploadUrlSeconds" must be an integer from 1 to 604800, got 604801.'],
+    ['mediaUploadOrigins', ['https://admin.example.com/upload'], '"mediaUploadOrigins" must be either ["*"] or a list of origins'],
+    ['mediaNoncurrentVersionDays', 0, '"mediaNoncurrentVersionDays" must be an integer at least 1, got 0.'],
   ])('rejects %s = %j', (key, value, expectedProblem) => {
     const read = () => settingsFor({ ...VALID, [key]: value });
 

@@ -5,6 +5,7 @@ import {
   allowedTableActions,
   describeTableResource,
   functionIdForRoute,
+  onlyResourceId,
   resourcesOf,
   roleIdOfFunction,
   statementsOfFunction,
@@ -31,13 +32,12 @@ const WRITE = ['dynamodb:ConditionCheckItem', 'dynamodb:PutItem', 'dynamodb:Upda
 const READ_AND_WRITE = [...new Set([...READ, ...WRITE])].sort();
 const WRITE_ONLY_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
 
-/** Routes that consult the access provider, because they read the access table. */
-const ACCESS_CHECKING_ROUTES = [
-  'GET /api/mobile/channels',
-  'GET /api/mobile/channels/{channelId}',
-  'GET /api/mobile/channels/{channelId}/posts',
-  'GET /api/mobile/channels/{channelId}/posts/{postId}',
-];
+/** Routes that consult the access provider, which routes.ts marks by listing the access table in `reads`. */
+const ACCESS_CHECKING_ROUTES = ROUTES.filter((route) => route.reads.includes('access')).map(
+  (route) => `${route.method} ${route.path}`,
+);
+/** Each route key with the Lambda timeout routes.ts sets for it. */
+const ROUTE_TIMEOUTS = ROUTES.map((route) => [`${route.method} ${route.path}`, route.timeoutSeconds] as const);
 
 function environmentOf(source: typeof template, routeKey: string): Record<string, unknown> {
   const functionId = functionIdForRoute(source, routeKey);
@@ -59,18 +59,26 @@ describe('route functions', () => {
     template.resourceCountIs('AWS::Lambda::Function', ROUTES.length + REALTIME_HANDLER_COUNT);
   });
 
-  it.each(ROUTE_KEYS)('%s runs Node.js 22 on arm64', (routeKey) => {
-    const writes = !routeKey.startsWith('GET ');
-
+  it.each(ROUTE_TIMEOUTS)('%s runs Node.js 22 on arm64 with a %i s timeout', (routeKey, timeoutSeconds) => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Description: routeKey,
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
       Handler: 'index.handler',
       MemorySize: 512,
-      // Writes retry lost counter races almost up to the HTTP API's 30 s limit.
-      Timeout: writes ? 28 : 10,
+      Timeout: timeoutSeconds,
     });
+  });
+
+  it.each(ROUTE_TIMEOUTS)('%s timeout is under the HTTP API limit', (_routeKey, timeoutSeconds) => {
+    // API Gateway ends an HTTP API integration after 30 s, so the client never sees a later result.
+    expect(timeoutSeconds).toBeLessThan(30);
+  });
+
+  it('media download route checks access', () => {
+    expect(ACCESS_CHECKING_ROUTES).toContain(
+      'POST /api/mobile/channels/{channelId}/posts/{postId}/attachments/{attachmentId}/url',
+    );
   });
 
   it.each(ROUTE_KEYS)('%s logs JSON to a log group kept 30 days', (routeKey) => {
@@ -113,7 +121,7 @@ describe('route functions', () => {
     });
   });
 
-  it('publish-post gets its tables and no provider settings', () => {
+  it('publish-post gets its tables, media settings and no provider settings', () => {
     const environment = environmentOf(template, PUBLISH_ROUTE);
 
     expect(environment).toEqual({
@@ -124,6 +132,11 @@ describe('route functions', () => {
       POSTS_TABLE: tableRef('posts'),
       IDEMPOTENCY_TABLE: tableRef('idempotency'),
       AUDIT_TABLE: tableRef('audit'),
+      MEDIA_BUCKET: { Ref: onlyResourceId(template, 'AWS::S3::Bucket') },
+      MEDIA_ALLOWED_TYPES: 'image/jpeg,image/png,image/gif,image/webp,video/mp4,audio/mpeg,audio/mp4,application/pdf',
+      MEDIA_MAX_UPLOAD_BYTES: '52428800',
+      MEDIA_URL_SECONDS: '60',
+      MEDIA_UPLOAD_URL_SECONDS: '900',
       NODE_OPTIONS: '--enable-source-maps',
     });
   });
@@ -202,6 +215,8 @@ describe('route function permissions', () => {
     ['PATCH /api/admin/channels/{channelId}/posts/{postId}', ['dynamodb:PutItem']],
     ['DELETE /api/admin/channels/{channelId}/posts/{postId}', ['dynamodb:PutItem']],
     ['PUT /api/admin/access/{channelId}/users/{userId}', ['dynamodb:PutItem']],
+    ['POST /api/admin/channels/{channelId}/uploads', undefined],
+    ['POST /api/mobile/channels/{channelId}/posts/{postId}/attachments/{attachmentId}/url', undefined],
   ])('%s audit grant is %j', (routeKey, expectedAuditActions) => {
     const functionId = functionIdForRoute(template, routeKey);
 

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { App } from 'aws-cdk-lib';
+import { App, type Environment } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { CommStack } from '../../lib/comm-stack.js';
 
@@ -24,15 +24,17 @@ function cdkJsonContext(): Record<string, unknown> {
 /**
  * Builds a CommStack named `CommTest` without bundling. `context` overrides
  * cdk.json and the test defaults; a key set to `undefined` is removed.
+ * Without `env` the stack is environment-agnostic, as `cdk synth` makes it
+ * when no account and region are resolved.
  */
-export function buildStack(context: Record<string, unknown> = {}): CommStack {
+export function buildStack(context: Record<string, unknown> = {}, env?: Environment): CommStack {
   const merged: Record<string, unknown> = { ...cdkJsonContext(), ...TEST_CONTEXT, ...context };
   for (const [key, value] of Object.entries(merged)) {
     if (value === undefined) delete merged[key];
   }
 
   const app = new App({ context: merged });
-  return new CommStack(app, 'CommTest', { stackName: 'CommTest' });
+  return new CommStack(app, 'CommTest', { stackName: 'CommTest', env });
 }
 
 /** Synthesizes a CommStack (see {@link buildStack}) into a template. */

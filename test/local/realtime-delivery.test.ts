@@ -37,7 +37,7 @@ describe('realtime delivery through the local stack', () => {
 
     expect(published.status).toBe(201);
     const postId = published.body.id as string;
-    expect(await socket.nextFrame()).toEqual({ type: 'post.published', channel_id: channelId, seq: 1, post_id: postId });
+    expect(await socket.nextFrame()).toEqual({ type: 'post.published', channel_id: channelId, seq: 1, post_id: postId, dedupe_key: `${channelId}:1:1` });
     await waitFor(() => stack.integrationEvents.events.length === 1, { description: 'the integration event' });
     expect(stack.integrationEvents.events).toEqual([
       {
@@ -67,7 +67,7 @@ describe('realtime delivery through the local stack', () => {
       headers: { 'idempotency-key': 'realtime-2' },
     });
     expect(published.status).toBe(201);
-    expect(await witness.nextFrame()).toEqual({ type: 'post.published', channel_id: channelId, seq: published.body.seq, post_id: published.body.id });
+    expect(await witness.nextFrame()).toEqual({ type: 'post.published', channel_id: channelId, seq: published.body.seq, post_id: published.body.id, dedupe_key: `${channelId}:${published.body.seq}:1` });
     socket.send({ action: 'ping' });
     expect(await socket.nextFrame()).toEqual({ type: 'pong' });
     await Promise.all([socket.close(), witness.close()]);

@@ -71,9 +71,9 @@ describe('realtime deltas', () => {
     const deleted = await socket.waitFor((frame) => frame.type === 'post.deleted');
 
     expect(subscribed).toEqual({ type: 'subscribed', channel_id: channel, last_seq: 0 });
-    expect(published).toEqual({ type: 'post.published', channel_id: channel, seq: 1, post_id: post.id });
-    expect(updated).toEqual({ type: 'post.updated', channel_id: channel, seq: 1, post_id: post.id });
-    expect(deleted).toEqual({ type: 'post.deleted', channel_id: channel, seq: 1, post_id: post.id });
+    expect(published).toEqual({ type: 'post.published', channel_id: channel, seq: 1, post_id: post.id, dedupe_key: `${channel}:1:1` });
+    expect(updated).toEqual({ type: 'post.updated', channel_id: channel, seq: 1, post_id: post.id, dedupe_key: `${channel}:1:2` });
+    expect(deleted).toEqual({ type: 'post.deleted', channel_id: channel, seq: 1, post_id: post.id, dedupe_key: `${channel}:1:3` });
     expect(JSON.stringify(socket.frames)).not.toContain('secret');
   });
 
@@ -128,7 +128,7 @@ describe('realtime deltas', () => {
     const edit = await socket.waitFor((frame) => frame.type === 'post.updated');
 
     expect(subscribed).toEqual({ type: 'subscribed', channel_id: channel, last_seq: 1 });
-    expect(edit).toEqual({ type: 'post.updated', channel_id: channel, seq: 1, post_id: old.body.id });
+    expect(edit).toEqual({ type: 'post.updated', channel_id: channel, seq: 1, post_id: old.body.id, dedupe_key: `${channel}:1:2` });
     expect(socket.frames.filter((frame) => frame.seq === fresh.seq)).toEqual([]);
   });
 
@@ -153,6 +153,19 @@ describe('realtime deltas', () => {
     const deliveredToEnding = ending.frames.filter((frame) => frame.type === 'post.published').map((frame) => frame.seq);
     expect(deliveredToEnding).toEqual([before.seq]);
     expect(staying.frames.filter((frame) => frame.type === 'post.published').map((frame) => frame.seq)).toEqual([before.seq, afterEnd.seq, later.seq]);
+  });
+
+  it('unsubscribes a publisher removed from the channel', async () => {
+    const channel = (await stack.request('POST', '/api/admin/channels', { token: admin, body: { title: 'Desk', publisher_ids: ['analyst'] } })).body.id as string;
+    const analyst = await connect('analyst');
+    await subscribe(analyst, channel);
+
+    await stack.request('PATCH', `/api/admin/channels/${channel}`, { token: admin, body: { publisher_ids: [] } });
+    const post = await publish(channel);
+    const unsubscribed = await analyst.waitFor((frame) => frame.type === 'unsubscribed');
+
+    expect(unsubscribed).toEqual({ type: 'unsubscribed', channel_id: channel, reason: 'access_denied' });
+    expect(analyst.frames.filter((frame) => frame.seq === post.seq)).toEqual([]);
   });
 
   it('delivers 200 concurrent posts to 3 sockets in seq order', async () => {

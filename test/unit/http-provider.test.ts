@@ -83,6 +83,7 @@ describe('HttpAccessProvider', () => {
         'x-comm-signature': 'v1=92cbef7bf080754475f5471f0fc366a039743e43d60136ebe1b8aeb5b871830e',
       });
       expect(request?.init.signal).toBeInstanceOf(AbortSignal);
+      expect(request?.init.redirect).toBe('error');
     });
 
     it('signature verifies with the secret', async () => {

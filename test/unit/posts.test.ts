@@ -25,7 +25,7 @@ const LIVE_POST: StoredPost = {
 };
 
 describe('newPostId', () => {
-  it.each([1, 42, 9_007_199_254_740_991])('round-trips seq %i', (seq) => {
+  it.each([1, 42, 999_999_999_999_999])('round-trips seq %i', (seq) => {
     const postId = newPostId(seq);
 
     expect(seqOfPostId(postId)).toBe(seq);
@@ -50,7 +50,9 @@ describe('seqOfPostId', () => {
     { case: 'seq 0', postId: 'p_0_0123456789abcdef' },
     { case: 'leading zero', postId: 'p_07_0123456789abcdef' },
     { case: 'negative seq', postId: 'p_-1_0123456789abcdef' },
+    { case: '16-digit seq (2^53 or more is not a safe integer)', postId: 'p_9999999999999999_0123456789abcdef' },
     { case: '17-digit seq', postId: 'p_12345678901234567_0123456789abcdef' },
+    { case: 'non-hex suffix', postId: 'p_1_0123456789abcdez' },
     { case: 'upper-case suffix', postId: 'p_1_0123456789ABCDEF' },
     { case: 'short suffix', postId: 'p_1_0123456789abcde' },
     { case: 'long suffix', postId: 'p_1_0123456789abcdef0' },
