@@ -3,7 +3,10 @@ import { cpus, loadavg, release, totalmem, type as osType } from 'node:os';
 import { dirname } from 'node:path';
 import type { BundleResult } from './bundles.js';
 import type { FeedResult, PageMeasurement } from './feed.js';
+import { count, kb, ms, table } from './markdown.js';
 import type { PublishResult } from './publish.js';
+import type { RealtimeResult } from './realtime.js';
+import { renderRealtime } from './realtime-report.js';
 
 /** Summary statistics of one series of measurements, in the unit of the series. */
 export interface Summary {
@@ -11,6 +14,8 @@ export interface Summary {
   readonly median: number;
   /** Nearest-rank 95th percentile. */
   readonly p95: number;
+  /** Nearest-rank 99th percentile, which is the maximum for series of fewer than 100 values. */
+  readonly p99: number;
   readonly mean: number;
   readonly min: number;
   readonly max: number;
@@ -23,8 +28,9 @@ export function summarize(values: readonly number[]): Summary {
   const middle = Math.floor(sorted.length / 2);
   const median = sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
   const p95 = sorted[Math.ceil(0.95 * sorted.length) - 1]!;
+  const p99 = sorted[Math.ceil(0.99 * sorted.length) - 1]!;
   const mean = sorted.reduce((sum, value) => sum + value, 0) / sorted.length;
-  return { count: sorted.length, median, p95, mean, min: sorted[0]!, max: sorted[sorted.length - 1]! };
+  return { count: sorted.length, median, p95, p99, mean, min: sorted[0]!, max: sorted[sorted.length - 1]! };
 }
 
 export function median(values: readonly number[]): number {
@@ -53,6 +59,14 @@ starts DynamoDB Local in memory on the same machine and measures:
 3. **Bundle size** of each handler, bundled with esbuild as the CDK stack
    does. Target: at most ${BUNDLE_TARGET_KB} KB minified.
 4. **Import time** of each bundle: a cold \`import()\` in a fresh node process.
+5. **Realtime deltas** on the local stack: time from a publish request to
+   the \`post.published\` frame on 1, 100 and 1,000 subscribed sockets. Also
+   deltas delivered per second in a burst at 1,000 sockets, against a plain
+   \`ws\` broadcast of the same frames.
+
+\`npm run bench -- --only realtime\` (or any comma-separated list of
+bundles, publish, feed and realtime) runs only those, and each section lists the
+benchmarks its run included.
 
 DynamoDB Local runs on the JVM beside the benchmark and shares its cores, so
 latencies here compare paths with each other on one machine; they are not
@@ -81,14 +95,18 @@ export function describeMachine(): MachineDescription {
   };
 }
 
+/** One run's results. A benchmark left out with `--only` has no result. */
 export interface RunReport {
   readonly startedAt: Date;
   readonly durationSeconds: number;
   readonly command: string;
   readonly machine: MachineDescription;
-  readonly publish: PublishResult;
-  readonly feed: FeedResult;
-  readonly bundles: BundleResult;
+  /** One-minute load average when the run ended, which shows other work that started during it. */
+  readonly endLoadAverage: number;
+  readonly publish?: PublishResult;
+  readonly feed?: FeedResult;
+  readonly bundles?: BundleResult;
+  readonly realtime?: RealtimeResult;
 }
 
 /** Appends the run's section to the benchmark page, creating the page with its header first when missing. */
@@ -110,14 +128,26 @@ export function renderReport(report: RunReport): string {
     `## ${report.startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
     '',
     `- Machine: ${machine.os}, ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB.toFixed(1)} GiB memory, Node.js ${machine.node}`,
-    `- Load average over the minute before the run: ${machine.loadAverage.toFixed(2)}`,
+    `- Load average over the minute before the run: ${machine.loadAverage.toFixed(2)}, over the last minute of the run: ${report.endLoadAverage.toFixed(2)}`,
     `- Command: \`${report.command}\``,
-    `- Run time: ${report.durationSeconds.toFixed(0)} s, seeding included`,
+    `- Benchmarks: ${includedBenchmarks(report).join(', ')}`,
+    `- Run time: ${report.durationSeconds.toFixed(0)} s, setup included`,
     '',
-    renderPublish(report.publish),
-    renderFeed(report.feed),
-    renderBundles(report.bundles),
+    ...(report.publish ? [renderPublish(report.publish)] : []),
+    ...(report.feed ? [renderFeed(report.feed)] : []),
+    ...(report.bundles ? [renderBundles(report.bundles)] : []),
+    ...(report.realtime ? [renderRealtime(report.realtime)] : []),
   ].join('\n');
+}
+
+function includedBenchmarks(report: RunReport): string[] {
+  const sections = [
+    ['publish', report.publish],
+    ['feed', report.feed],
+    ['bundles', report.bundles],
+    ['realtime', report.realtime],
+  ] as const;
+  return sections.filter(([, result]) => result !== undefined).map(([name]) => name);
 }
 
 function renderPublish(result: PublishResult): string {
@@ -250,23 +280,6 @@ function renderLargestBundle(largest: NonNullable<BundleResult['largest']>): str
     ),
     '',
   ];
-}
-
-function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
-  const line = (cells: readonly string[]): string => `| ${cells.join(' | ')} |`;
-  return [line(headers), line(headers.map(() => '---')), ...rows.map(line)].join('\n');
-}
-
-function count(value: number): string {
-  return value.toLocaleString('en-US');
-}
-
-function ms(value: number): string {
-  return value.toFixed(2);
-}
-
-function kb(bytes: number): string {
-  return (bytes / 1024).toFixed(1);
 }
 
 /** Formats a per-page value once when every page has it, or as a min–max range when it varies. */

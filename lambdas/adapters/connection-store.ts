@@ -2,7 +2,11 @@ import { BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand,
 import { CONNECTIONS_BY_CONNECTION_INDEX } from '../../lib/table-definitions.js';
 import type { AccessDecision } from '../domain/read-windows.js';
 import type { TableNames } from '../config.js';
+import { forEachConcurrently } from '../concurrency.js';
 import { cancellationCodes, isConditionalCheckFailed } from './dynamodb.js';
+
+/** Updates in flight when expiring a channel's decisions, so a large channel does not burst the table. */
+const EXPIRE_CONCURRENCY = 25;
 
 /**
  * The connections table holds two kinds of item: one per WebSocket
@@ -159,8 +163,8 @@ export async function updateSubscriptionDecision(
 export async function expireDecisions(db: DynamoDBDocumentClient, tables: TableNames, subscriptionKey: string, userId?: string): Promise<number> {
   const subscriptions = await listSubscriptions(db, tables, subscriptionKey);
   const affected = userId === undefined ? subscriptions : subscriptions.filter((subscription) => subscription.user_id === userId);
-  await Promise.all(
-    affected.map((subscription) => updateSubscriptionDecision(db, tables, subscriptionKey, subscription.connection_id, { ...subscription.decision, validUntil: 0 })),
+  await forEachConcurrently(affected, EXPIRE_CONCURRENCY, (subscription) =>
+    updateSubscriptionDecision(db, tables, subscriptionKey, subscription.connection_id, { ...subscription.decision, validUntil: 0 }),
   );
   return affected.length;
 }

@@ -1,10 +1,11 @@
 import type { App } from '../app.js';
-import { getChannel } from '../adapters/channel-store.js';
+import { getChannel, type StoredChannel } from '../adapters/channel-store.js';
 import { deleteConnection, deleteSubscription, updateSubscriptionDecision, type StoredSubscription } from '../adapters/connection-store.js';
 import { AccessUnavailableError } from '../domain/errors.js';
 import { canReadPostAt, type AccessDecision } from '../domain/read-windows.js';
 import { channelSubscriptionKey, recheckOutcome } from '../domain/subscriptions.js';
 import { errorFields } from '../logger.js';
+import { forEachConcurrently } from '../concurrency.js';
 import { readDecision } from '../services/channel-access.js';
 import type { FanoutBatch } from './fanout.js';
 import type { Realtime } from './realtime.js';
@@ -24,14 +25,15 @@ export async function deliverBatch(app: App, realtime: Realtime, batch: FanoutBa
   const { change } = batch;
   const channelId = change.delta.channel_id;
   const logger = app.logger.child({ channelId, seq: change.delta.seq, dedupeKey: change.dedupeKey });
-  const channel = batch.subscriptions.some((subscription) => subscription.decision.validUntil <= app.clock())
-    ? await getChannel(app.db, app.config.tables, channelId)
-    : undefined;
+  // Read once, and only when some subscriber's decision turns out to be
+  // expired, which can happen while the batch is being sent.
+  let channel: Promise<StoredChannel | undefined> | undefined;
+  const channelForRecheck = (): Promise<StoredChannel | undefined> => (channel ??= getChannel(app.db, app.config.tables, channelId));
 
   const failures: unknown[] = [];
   await forEachConcurrently(batch.subscriptions, SEND_CONCURRENCY, async (subscription) => {
     try {
-      const decision = await currentDecision(app, realtime, subscription, channel);
+      const decision = await currentDecision(app, realtime, subscription, channelForRecheck);
       if (!decision) return;
       if (!canReadPostAt(decision, change.publishedAt)) return;
 
@@ -61,10 +63,11 @@ async function currentDecision(
   app: App,
   realtime: Realtime,
   subscription: StoredSubscription,
-  channel: Awaited<ReturnType<typeof getChannel>>,
+  channelForRecheck: () => Promise<StoredChannel | undefined>,
 ): Promise<AccessDecision | undefined> {
   if (subscription.decision.validUntil > app.clock()) return subscription.decision;
   const channelId = subscription.pk.slice(channelSubscriptionKey('').length);
+  const channel = await channelForRecheck();
 
   let fresh: AccessDecision;
   try {
@@ -87,14 +90,3 @@ async function currentDecision(
   return fresh;
 }
 
-async function forEachConcurrently<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next]!;
-      next += 1;
-      await work(item);
-    }
-  });
-  await Promise.all(workers);
-}
