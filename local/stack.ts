@@ -12,6 +12,8 @@ import { InMemoryIntegrationEvents } from '../lambdas/adapters/integration-event
 import { createApp, type App, type AppOverrides } from '../lambdas/app.js';
 import { createJwtAuthorizer, type JwtAuthorizer } from '../lambdas/auth/jwt-authorizer.js';
 import type { TableNames } from '../lambdas/config.js';
+import { createMediaClient } from '../lambdas/adapters/media-store.js';
+import { readMediaSettings } from '../lambdas/media-config.js';
 import { createConnectHandler } from '../lambdas/handlers/ws-connect.js';
 import { createDisconnectHandler } from '../lambdas/handlers/ws-disconnect.js';
 import { createWebSocketAuthorizer } from '../lambdas/handlers/ws-authorize.js';
@@ -24,6 +26,7 @@ import { createConnectionsEndpoint } from './connections-endpoint.js';
 import { DEAD_LETTER_FILE, DeadLetterStore, type StreamDeadLetter } from './dead-letter-store.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.js';
 import { createHttpGateway, type HttpLambda, type LocalRoute } from './http-gateway.js';
+import { DEFAULT_MEDIA_BUCKET, LOCAL_S3_CREDENTIALS, startLocalS3, type LocalS3 } from './s3-server.js';
 import { jwksOf, loadOrCreateSigningKey, type SigningKey } from './signing-key.js';
 import { startStreamPoller, type StreamHandler, type StreamPollerOptions, type StreamSettings, type StreamSource } from './stream-poller.js';
 import { createTables, localTableNames, tableEnvironment } from './tables.js';
@@ -40,9 +43,12 @@ export interface LocalStackOptions {
   readonly port?: number;
   /** Interface to listen on. @default '127.0.0.1' */
   readonly host?: string;
-  /** Where tables, the signing key and dead letters live. @default '.local' */
+  /** Directory for tables, media objects (`s3/`), the signing key and dead letters. @default '.local' */
   readonly dataDir?: string;
-  /** Keep tables and dead letters in memory (the signing key still lives in dataDir). @default false */
+  /**
+   * Keep nothing after stop: tables and dead letters stay in memory, and media objects go to a
+   * temporary directory that stop() removes. The signing key still lives in dataDir. @default false
+   */
   readonly inMemory?: boolean;
   /** Use the HTTP access provider at this URL instead of the built-in one. */
   readonly accessProviderUrl?: string;
@@ -56,7 +62,10 @@ export interface LocalStackOptions {
   readonly clock?: () => number;
   /** @default 'info' */
   readonly logLevel?: LogLevel;
-  /** Extra environment for the handlers, e.g. ACCESS_PROVIDER_TIMEOUT_MS. */
+  /**
+   * Extra environment for the handlers, e.g. ACCESS_PROVIDER_TIMEOUT_MS or the
+   * MEDIA_* settings. MEDIA_BUCKET names the local bucket. @default MEDIA_BUCKET 'comm-media-local'
+   */
   readonly environment?: Record<string, string>;
   /** Browser origins allowed to open a WebSocket. A handshake without Origin always passes. @default WS_ALLOWED_ORIGINS of `environment` (comma-separated), and unset allows any origin */
   readonly wsAllowedOrigins?: readonly string[];
@@ -80,6 +89,12 @@ export interface LocalStack {
   readonly db: DynamoDBDocumentClient;
   readonly tables: TableNames;
   readonly dynamoEndpoint: string;
+  /** Endpoint of the local S3 server, `http://127.0.0.1:PORT` (path-style). */
+  readonly s3Url: string;
+  /** The media bucket, as MEDIA_BUCKET names it. */
+  readonly mediaBucket: string;
+  /** The local S3 server; tests move its verifier's clock with `setClockOffset`. */
+  readonly s3: LocalS3;
   readonly signingKey: SigningKey;
   /** The WebSocket server, with its open connections. */
   readonly webSocket: LocalWebSocketServer;
@@ -113,15 +128,30 @@ const TABLE_CREATION_SLACK_MS = 1000;
 
 /**
  * Starts the layer offline with the same handler code as in Lambda. It runs
- * DynamoDB Local with tables from the shared definitions and the local JWT
- * authorizer with its signing key. One port serves the HTTP gateway, the
- * WebSocket API and its `@connections` endpoint, and the stream poller
- * feeds the stream functions.
+ * DynamoDB Local with tables from the shared definitions, a local S3 server
+ * that verifies SigV4 signatures, and the local JWT authorizer with its
+ * signing key. One port serves the HTTP gateway, the WebSocket API and its
+ * `@connections` endpoint, and the stream poller feeds the stream functions.
+ * Invalid configuration, such as MEDIA_URL_SECONDS above 300, rejects before
+ * anything starts.
  */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const dataDir = options.dataDir ?? '.local';
   const host = options.host ?? '127.0.0.1';
   const logger = createLogger(options.logLevel ?? 'info', { component: 'local-stack' });
+  const tables = localTableNames(options.tablePrefix ?? 'local');
+  const environment: Record<string, string> = {
+    ...tableEnvironment(tables),
+    ROLE_CLAIM: DEFAULT_ROLE_CLAIM,
+    ADMIN_GROUP,
+    MODERATOR_GROUP,
+    MEDIA_BUCKET: DEFAULT_MEDIA_BUCKET,
+    ...(options.accessProviderUrl && { ACCESS_PROVIDER_URL: options.accessProviderUrl }),
+    ...(options.wsAllowedOrigins && { WS_ALLOWED_ORIGINS: options.wsAllowedOrigins.join(',') }),
+    ...options.environment,
+  };
+  // Handlers read the media settings on first use, so they are checked here to fail at start-up instead.
+  const mediaSettings = readMediaSettings(environment);
   const signingKey = await loadOrCreateSigningKey(dataDir);
 
   // Run in reverse order by stop(), or when start-up fails part way.
@@ -144,19 +174,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const streamsClient = new DynamoDBStreamsClient(awsConfig);
     cleanups.push(() => client.destroy(), () => streamFunctionsClient.destroy(), () => streamsClient.destroy());
     const db = documentClient(client);
-    const tables = localTableNames(options.tablePrefix ?? 'local');
     const startedAt = Date.now();
     await createTables(client, tables);
 
-    const environment: Record<string, string> = {
-      ...tableEnvironment(tables),
-      ROLE_CLAIM: DEFAULT_ROLE_CLAIM,
-      ADMIN_GROUP,
-      MODERATOR_GROUP,
-      ...(options.accessProviderUrl && { ACCESS_PROVIDER_URL: options.accessProviderUrl }),
-      ...(options.wsAllowedOrigins && { WS_ALLOWED_ORIGINS: options.wsAllowedOrigins.join(',') }),
-      ...options.environment,
-    };
+    const s3 = await startLocalS3({
+      bucket: mediaSettings.bucket,
+      region: LOCAL_REGION,
+      logger,
+      ...(!options.inMemory && { directory: join(dataDir, 's3') }),
+    });
+    cleanups.push(() => s3.stop());
+    const mediaClient = createMediaClient({ endpoint: s3.url, forcePathStyle: true, region: LOCAL_REGION, credentials: LOCAL_S3_CREDENTIALS });
+    cleanups.push(() => mediaClient.destroy());
 
     let listeningUrl: URL | undefined;
     const managementClient = new ApiGatewayManagementApiClient({
@@ -176,6 +205,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...(options.clock && { clock: options.clock }),
       accessProviderSecret: options.accessProviderSecret ?? 'local-provider-secret',
       realtime: { connections: new ManagementApiConnections(managementClient), events: integrationEvents },
+      media: { s3: mediaClient },
     };
     const app = await createApp(environment, { ...appOverrides, db });
     const streamFunctionsApp = await createApp(environment, { ...appOverrides, db: documentClient(streamFunctionsClient) });
@@ -235,6 +265,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       db,
       tables,
       dynamoEndpoint,
+      s3Url: s3.url,
+      mediaBucket: mediaSettings.bucket,
+      s3,
       signingKey,
       webSocket,
       integrationEvents,

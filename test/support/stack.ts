@@ -38,15 +38,22 @@ export interface ApiResult {
  */
 export async function startTestStack(options: LocalStackOptions = {}): Promise<TestStack> {
   const dataDir = await mkdtemp(join(tmpdir(), 'comm-test-'));
-  const stack = await startLocalStack({
-    port: 0,
-    dataDir,
-    inMemory: true,
-    dynamoEndpoint: inject('dynamoEndpoint'),
-    tablePrefix: `t${randomBytes(4).toString('hex')}`,
-    logLevel: 'silent',
-    ...options,
-  });
+  let stack: LocalStack;
+  try {
+    stack = await startLocalStack({
+      port: 0,
+      dataDir,
+      inMemory: true,
+      dynamoEndpoint: inject('dynamoEndpoint'),
+      tablePrefix: `t${randomBytes(4).toString('hex')}`,
+      logLevel: 'silent',
+      ...options,
+    });
+  } catch (error) {
+    // Tests that expect start-up to fail must not leave the data dir behind.
+    await rm(dataDir, { recursive: true, force: true });
+    throw error;
+  }
 
   const token = (sub: string, roles: { admin?: boolean; moderator?: boolean } = {}): string =>
     signToken(stack.signingKey, {
