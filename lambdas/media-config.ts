@@ -28,8 +28,19 @@ export function readMediaSettings(env: Environment): MediaSettings {
     allowedContentTypes: types.length > 0 ? types : [...DEFAULT_ALLOWED_CONTENT_TYPES],
     maxUploadBytes: integer(env, 'MEDIA_MAX_UPLOAD_BYTES', DEFAULT_MAX_UPLOAD_BYTES),
     downloadUrlSeconds,
-    uploadUrlSeconds: integer(env, 'MEDIA_UPLOAD_URL_SECONDS', DEFAULT_UPLOAD_URL_SECONDS),
+    uploadUrlSeconds: uploadUrlSeconds(env),
   };
+}
+
+/** SigV4 presigned URLs live at most seven days. */
+const MAX_UPLOAD_URL_SECONDS = 7 * 24 * 60 * 60;
+
+function uploadUrlSeconds(env: Environment): number {
+  const seconds = integer(env, 'MEDIA_UPLOAD_URL_SECONDS', DEFAULT_UPLOAD_URL_SECONDS);
+  if (seconds > MAX_UPLOAD_URL_SECONDS) {
+    throw new Error(`Invalid environment variable MEDIA_UPLOAD_URL_SECONDS=${seconds}: presigned URLs may live at most ${MAX_UPLOAD_URL_SECONDS} seconds`);
+  }
+  return seconds;
 }
 
 function integer(env: Environment, name: string, fallback: number): number {

@@ -34,7 +34,7 @@ export interface TableDefinition {
   readonly timeToLiveAttribute?: string;
 }
 
-export type TableId = 'channels' | 'posts' | 'idempotency' | 'audit' | 'access' | 'connections';
+export type TableId = 'channels' | 'posts' | 'idempotency' | 'audit' | 'access' | 'connections' | 'attachments';
 
 export const POSTS_BY_PUBLISHED_AT_INDEX = 'by_published_at';
 export const AUDIT_BY_ACTOR_INDEX = 'by_actor';
@@ -92,6 +92,13 @@ export const TABLES: readonly TableDefinition[] = [
     envVar: 'ACCESS_TABLE',
     partitionKey: { name: 'channel_id', type: 'S' },
     sortKey: { name: 'user_id', type: 'S' },
+  },
+  {
+    // One item per attachment a post has claimed, so an upload is attached
+    // to one post only and deleting that post cannot break another.
+    id: 'attachments',
+    envVar: 'ATTACHMENTS_TABLE',
+    partitionKey: { name: 'attachment_id', type: 'S' },
   },
   {
     // WebSocket connections (`connection#<id>`) and subscriptions

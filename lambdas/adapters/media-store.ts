@@ -64,12 +64,22 @@ export async function headObject(s3: S3Client, settings: MediaSettings, key: str
     return {
       contentType: head.ContentType ?? 'application/octet-stream',
       size: head.ContentLength ?? 0,
-      fileName: decodeURIComponent(head.Metadata?.[FILE_NAME_METADATA] ?? ''),
+      fileName: decodeFileName(head.Metadata?.[FILE_NAME_METADATA]),
     };
   } catch (error) {
     const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
     if (error instanceof NotFound || status === 404) return undefined;
     throw error;
+  }
+}
+
+/** Decodes the file-name metadata; an object written outside the presigned flow may carry none or a malformed one. */
+function decodeFileName(encoded: string | undefined): string {
+  if (!encoded) return 'attachment';
+  try {
+    return decodeURIComponent(encoded);
+  } catch {
+    return 'attachment';
   }
 }
 

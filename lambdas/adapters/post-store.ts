@@ -1,4 +1,4 @@
-import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { POSTS_BY_PUBLISHED_AT_INDEX } from '../../lib/table-definitions.js';
 import { publishedKeyLowerBound, publishedKeyUpperBound, type StoredPost } from '../domain/posts.js';
 import type { TableNames } from '../config.js';
@@ -128,4 +128,26 @@ export function postTombstoneUpdate(tables: TableNames, channelId: string, seq: 
       },
     },
   };
+}
+
+/** Builds the Put that claims an upload for one post; it fails if another post claimed it first. */
+export function attachmentClaimPut(tables: TableNames, claim: { attachmentId: string; channelId: string; postId: string; seq: number; claimedAt: string }): TransactItem {
+  return {
+    Put: {
+      TableName: tables.attachments,
+      Item: { attachment_id: claim.attachmentId, channel_id: claim.channelId, post_id: claim.postId, seq: claim.seq, claimed_at: claim.claimedAt },
+      ConditionExpression: 'attribute_not_exists(attachment_id)',
+    },
+  };
+}
+
+/** Returns the ids among `attachmentIds` that a post already claimed. */
+export async function claimedAttachments(db: DynamoDBDocumentClient, tables: TableNames, attachmentIds: readonly string[]): Promise<Set<string>> {
+  if (attachmentIds.length === 0) return new Set();
+  const { Responses } = await db.send(
+    new BatchGetCommand({
+      RequestItems: { [tables.attachments]: { Keys: attachmentIds.map((attachment_id) => ({ attachment_id })), ConsistentRead: true, ProjectionExpression: 'attachment_id' } },
+    }),
+  );
+  return new Set((Responses?.[tables.attachments] ?? []).map((item) => item.attachment_id as string));
 }

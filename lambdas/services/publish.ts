@@ -1,7 +1,7 @@
 import type { App } from '../app.js';
 import { auditPut, channelTarget } from '../adapters/audit.js';
 import { counterAdvance, getChannel } from '../adapters/channel-store.js';
-import { postPut } from '../adapters/post-store.js';
+import { attachmentClaimPut, claimedAttachments, postPut } from '../adapters/post-store.js';
 import { ConflictError, InvalidRequestError, NotFoundError } from '../domain/errors.js';
 import type { Caller } from '../domain/identity.js';
 import { newPostId, nextPublishedAt, publishedKey, toPostView, type AttachmentMetadata, type StoredPost } from '../domain/posts.js';
@@ -53,6 +53,8 @@ export async function publishPost(app: App, request: PublishRequest): Promise<Wr
       assertCanPublish(caller, channel);
       attachments ??= resolveAttachments(app, channelId, input.attachmentIds ?? []);
       const resolvedAttachments = await attachments;
+      // Checked on every attempt: a post that won a race may have claimed one meanwhile.
+      await assertUnclaimed(app, input.attachmentIds ?? []);
 
       const publishedAt = input.publishedAt === undefined ? nextPublishedAt(now, channel.last_published_at) : importedPublishedAt(input.publishedAt, now, channel.last_published_at);
       const seq = channel.last_seq + 1;
@@ -76,6 +78,9 @@ export async function publishPost(app: App, request: PublishRequest): Promise<Wr
         items: [
           counterAdvance(tables, channelId, channel.last_seq, publishedAt),
           postPut(tables, post),
+          ...resolvedAttachments.map((attachment) =>
+            attachmentClaimPut(tables, { attachmentId: attachment.id, channelId, postId: post.post_id, seq, claimedAt: new Date(now).toISOString() }),
+          ),
           auditPut(tables, {
             actorId: caller.userId,
             action: input.publishedAt === undefined ? 'post.published' : 'post.imported',
@@ -87,6 +92,13 @@ export async function publishPost(app: App, request: PublishRequest): Promise<Wr
       };
     },
   });
+}
+
+/** Rejects uploads that another post already carries: deleting that post would delete their objects. */
+async function assertUnclaimed(app: App, attachmentIds: readonly string[]): Promise<void> {
+  const claimed = await claimedAttachments(app.db, app.config.tables, attachmentIds);
+  const index = attachmentIds.findIndex((id) => claimed.has(id));
+  if (index !== -1) throw new InvalidRequestError(`attachment_ids.${index}`, 'is already attached to another post; upload the file again for a new post');
 }
 
 /** Validates an import's original time: not in the future, not before the channel's latest post. */

@@ -132,6 +132,7 @@ describe('route functions', () => {
       POSTS_TABLE: tableRef('posts'),
       IDEMPOTENCY_TABLE: tableRef('idempotency'),
       AUDIT_TABLE: tableRef('audit'),
+      ATTACHMENTS_TABLE: tableRef('attachments'),
       MEDIA_BUCKET: { Ref: onlyResourceId(template, 'AWS::S3::Bucket') },
       MEDIA_ALLOWED_TYPES: 'image/jpeg,image/png,image/gif,image/webp,video/mp4,audio/mpeg,audio/mp4,application/pdf',
       MEDIA_MAX_UPLOAD_BYTES: '52428800',
@@ -191,6 +192,7 @@ describe('route function permissions', () => {
       posts: WRITE,
       idempotency: READ_AND_WRITE,
       audit: ['dynamodb:PutItem'],
+      attachments: READ_AND_WRITE,
     });
   });
 

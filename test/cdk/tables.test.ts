@@ -62,6 +62,11 @@ const EXPECTED_TABLES: readonly ExpectedTable[] = [
     ],
   },
   {
+    id: 'attachments',
+    keySchema: [{ AttributeName: 'attachment_id', KeyType: 'HASH' }],
+    attributes: [{ AttributeName: 'attachment_id', AttributeType: 'S' }],
+  },
+  {
     id: 'connections',
     keySchema: [
       { AttributeName: 'pk', KeyType: 'HASH' },
@@ -85,7 +90,7 @@ function tableResource(id: string): { Properties: Record<string, unknown>; Delet
 }
 
 describe('DataTables', () => {
-  it('creates exactly the six tables', () => {
+  it('creates exactly the seven tables', () => {
     template.resourceCountIs('AWS::DynamoDB::GlobalTable', EXPECTED_TABLES.length);
     template.resourceCountIs('AWS::DynamoDB::Table', 0);
   });
@@ -187,7 +192,7 @@ describe('DataTables', () => {
     ]);
   });
 
-  it.each(['channels', 'idempotency', 'access'])('%s table has no secondary index', (id) => {
+  it.each(['channels', 'idempotency', 'access', 'attachments'])('%s table has no secondary index', (id) => {
     const table = tableResource(id);
 
     expect(table.Properties.LocalSecondaryIndexes).toBeUndefined();
@@ -201,6 +206,7 @@ describe('DataTables', () => {
     ['AuditTableName', 'audit'],
     ['AccessTableName', 'access'],
     ['ConnectionsTableName', 'connections'],
+    ['AttachmentsTableName', 'attachments'],
   ])('output %s names the %s table', (outputName, id) => {
     const [logicalId] = Object.keys(
       template.findResources('AWS::DynamoDB::GlobalTable', { Properties: { TableName: `CommTest-${id}` } }),

@@ -150,6 +150,19 @@ describe('POST /api/admin/channels/{channelId}/uploads', () => {
     expect(await storedObject(foreign, otherChannelId)).toEqual({ contentType: 'application/pdf', size: PDF.length, fileName: 'other.pdf' });
   });
 
+  it('rejects an attachment another post carries', async () => {
+    const uploaded = await uploadAttachment(stack, admin, channelId, { fileName: 'shared.pdf', contentType: 'application/pdf', bytes: PDF });
+    const first = await publishWithAttachments(stack, admin, channelId, [uploaded], 'claims-first');
+    const before = await snapshotTables(stack);
+
+    const second = await publishWithAttachments(stack, admin, channelId, [uploaded], 'claims-second');
+
+    expect(first.status).toBe(201);
+    expect(second.status).toBe(400);
+    expect(second.body.error.message).toBe('attachment_ids.0: is already attached to another post; upload the file again for a new post');
+    expect(await snapshotTables(stack)).toEqual(before);
+  });
+
   it('rejects an attachment listed twice', async () => {
     const uploaded = await uploadAttachment(stack, admin, channelId, { fileName: 'one.pdf', contentType: 'application/pdf', bytes: PDF });
 
