@@ -22,7 +22,7 @@ export interface HttpAccessProviderOptions {
 /** Cached decisions per Lambda instance; the oldest entry is evicted beyond this. */
 const MAX_CACHE_ENTRIES = 10_000;
 
-/** Windows beyond this count are treated as a malformed answer. */
+/** Windows beyond this count make the response malformed. */
 const MAX_READ_WINDOWS = 100;
 
 const isoInstant = z.iso.datetime({ offset: true });

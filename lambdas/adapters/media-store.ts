@@ -7,7 +7,7 @@ export const USER_QUERY_PARAMETER = 'x-comm-user';
 /** Object metadata that keeps the uploader's file name (URI-encoded, as S3 metadata is ASCII). */
 const FILE_NAME_METADATA = 'file-name';
 
-/** What HeadObject reports about an uploaded attachment. */
+/** An uploaded attachment as HeadObject reports it. */
 export interface StoredObject {
   readonly contentType: string;
   readonly size: number;

@@ -23,7 +23,7 @@ export const DEFAULT_MAX_UPLOAD_BYTES = 50 * 1024 * 1024;
 export const DEFAULT_ALLOWED_CONTENT_TYPES = ['image/jpeg', 'image/png', 'image/gif', 'image/webp', 'video/mp4', 'audio/mpeg', 'audio/mp4', 'application/pdf'] as const;
 
 const ATTACHMENT_ID_PATTERN = /^att_[0-9a-f]{16}$/;
-/** Longest file name kept, in characters. */
+/** Maximum file name length, in characters. */
 export const MAX_FILE_NAME_LENGTH = 200;
 
 export function newAttachmentId(): string {

@@ -6,7 +6,7 @@ import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../domain/feed.js';
 // locale through z.locales) so a 400 says what is wrong.
 z.config(englishMessages());
 
-/** Longest post body, in characters; keeps a post item far below DynamoDB's 400 KB limit. */
+/** Maximum post body, in characters, which keeps a post item far below the 400 KB DynamoDB item limit. */
 export const MAX_BODY_TEXT_LENGTH = 20_000;
 export const MAX_TITLE_LENGTH = 200;
 export const MAX_DESCRIPTION_LENGTH = 2_000;
@@ -14,7 +14,7 @@ export const MAX_DESCRIPTION_LENGTH = 2_000;
 export const MAX_PUBLISHERS = 100;
 /** Subscription periods per user and channel. */
 export const MAX_PERIODS = 100;
-/** Longest backfill an access policy may set: ten years. */
+/** Maximum backfill an access policy may set: ten years. */
 const MAX_BACKFILL_DAYS = 3_660;
 
 /** Channel ids are ours (`ch_…`), but imported channels may bring their own: URL-safe, 1 to 128 characters. */

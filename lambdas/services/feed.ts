@@ -23,7 +23,7 @@ export async function readFeedPage(app: App, channel: StoredChannel, decision: A
   const cursorTime = await publishedAtOfCursor(app, channel.channel_id, cursor, lastSeq);
   const windows = windowsInReadingOrder(effectiveWindows(decision), cursor.direction, cursorTime);
 
-  // One extra post tells whether another page follows.
+  // One extra post shows whether another page follows.
   const wanted = limit + 1;
   const collected: StoredPost[] = [];
   for (const window of windows) {
