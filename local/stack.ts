@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
@@ -136,7 +136,7 @@ const TABLE_CREATION_SLACK_MS = 1000;
  * anything starts.
  */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
-  const dataDir = options.dataDir ?? '.local';
+  const dataDir = resolve(options.dataDir ?? '.local');
   const host = options.host ?? '127.0.0.1';
   const logger = createLogger(options.logLevel ?? 'info', { component: 'local-stack' });
   const tables = localTableNames(options.tablePrefix ?? 'local');
