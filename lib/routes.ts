@@ -145,4 +145,12 @@ export const ROUTES: readonly RouteDefinition[] = [
     media: ['read'],
     timeoutSeconds: READ_TIMEOUT_SECONDS,
   },
+  {
+    method: 'GET',
+    path: '/api/admin/audit',
+    handler: 'list-audit',
+    reads: ['audit'],
+    writes: [],
+    timeoutSeconds: READ_TIMEOUT_SECONDS,
+  },
 ];

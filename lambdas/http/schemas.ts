@@ -120,3 +120,13 @@ export const unsubscribeMessageSchema = z.strictObject({
   action: z.literal('unsubscribe'),
   channel_id: channelIdSchema,
 });
+
+/** `GET /api/admin/audit` filters: a target or an actor, an optional time range, a page size and a cursor. */
+export const auditQuerySchema = z.strictObject({
+  target: z.optional(z.string().check(z.minLength(1), z.maxLength(300))),
+  actor: z.optional(userIdSchema),
+  from: z.optional(isoInstant),
+  to: z.optional(isoInstant),
+  limit: z.optional(limitParameter),
+  cursor: z.optional(z.string().check(z.regex(/^[A-Za-z0-9_-]{1,2048}$/, 'must be the next_cursor of a previous page'))),
+});
