@@ -22,6 +22,7 @@ import { benchmarkFeed, type FeedResult } from './feed.js';
 import { benchmarkPublish, type PublishResult } from './publish.js';
 import { RealtimeBenchmark, type RealtimeOptions, type RealtimeResult } from './realtime.js';
 import { appendReport, describeMachine } from './report.js';
+import { createMetrics } from '../lambdas/metrics.js';
 
 /** The whole run is stopped after this many ms; a normal run takes a few minutes. */
 const RUN_TIMEOUT_MS = 20 * 60_000;
@@ -113,7 +114,7 @@ async function benchmarkDynamoPaths(selection: ReadonlySet<BenchmarkName>): Prom
   const recorder = new RequestRecorder();
   recorder.attach(client.db);
   const environment = { ...tableEnvironment(tables), ROLE_CLAIM: DEFAULT_ROLE_CLAIM, ADMIN_GROUP, MODERATOR_GROUP };
-  const app = await createApp(environment, { db: client.db, clock: Date.now, logger: createLogger('silent') });
+  const app = await createApp(environment, { db: client.db, clock: Date.now, logger: createLogger('silent'), metrics: createMetrics(false) });
 
   let publish: PublishResult | undefined;
   if (selection.has('publish')) {

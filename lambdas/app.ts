@@ -3,6 +3,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from './adapters/dynamodb.js';
 import { readConfig, type AppConfig, type Environment } from './config.js';
 import { createLogger, type Logger, type LogLevel } from './logger.js';
+import { createMetrics, type Metrics } from './metrics.js';
 import type { RealtimeOverrides } from './realtime/realtime.js';
 
 /**
@@ -17,6 +18,7 @@ export interface App {
   /** Epoch milliseconds; injected so tests can move time. */
   readonly clock: () => number;
   readonly logger: Logger;
+  readonly metrics: Metrics;
   /** The environment the App was built from. */
   readonly env: Environment;
   /** The HTTP provider's shared secret when it does not come from Secrets Manager (local stack). */
@@ -34,6 +36,7 @@ export interface AppOverrides {
   readonly db?: DynamoDBDocumentClient;
   readonly clock?: () => number;
   readonly logger?: Logger;
+  readonly metrics?: Metrics;
   readonly accessProviderSecret?: string;
   /** Local stand-ins for @connections, EventBridge and the fan-out queue. */
   readonly realtime?: RealtimeOverrides;
@@ -47,6 +50,7 @@ export async function createApp(env: Environment, overrides: AppOverrides = {}):
     db: overrides.db ?? createDocumentClient(),
     clock: overrides.clock ?? Date.now,
     logger: overrides.logger ?? createLogger((env.LOG_LEVEL as LogLevel | undefined) ?? 'info'),
+    metrics: overrides.metrics ?? createMetrics(),
     env,
     ...(overrides.accessProviderSecret !== undefined && { accessProviderSecret: overrides.accessProviderSecret }),
     ...(overrides.realtime && { realtimeOverrides: overrides.realtime }),

@@ -20,6 +20,7 @@ import { createWebSocketAuthorizer } from '../lambdas/handlers/ws-authorize.js';
 import { createStreamHandler } from '../lambdas/handlers/stream-posts.js';
 import { createHttpHandler, type RouteHandler } from '../lambdas/http/handler.js';
 import { createLogger, errorFields, type Logger, type LogLevel } from '../lambdas/logger.js';
+import { createMetrics } from '../lambdas/metrics.js';
 import { createWebSocketHandler, type WebSocketRoute } from '../lambdas/realtime/websocket-handler.js';
 import { ADMIN_GROUP, DEFAULT_ROLE_CLAIM, LOCAL_AUDIENCE, LOCAL_ISSUER, MODERATOR_GROUP } from './auth-config.js';
 import { createConnectionsEndpoint } from './connections-endpoint.js';
@@ -202,6 +203,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const integrationEvents = new InMemoryIntegrationEvents();
     const appOverrides: AppOverrides = {
       logger: createLogger(options.logLevel ?? 'info'),
+      // Embedded-metric lines would drown the local log; they print at debug level only.
+      metrics: createMetrics(options.logLevel === 'debug'),
       ...(options.clock && { clock: options.clock }),
       accessProviderSecret: options.accessProviderSecret ?? 'local-provider-secret',
       realtime: { connections: new ManagementApiConnections(managementClient), events: integrationEvents },

@@ -31,6 +31,7 @@ export async function deliverBatch(app: App, realtime: Realtime, batch: FanoutBa
   const channelForRecheck = (): Promise<StoredChannel | undefined> => (channel ??= getChannel(app.db, app.config.tables, channelId));
 
   const failures: unknown[] = [];
+  let sent = 0;
   await forEachConcurrently(batch.subscriptions, SEND_CONCURRENCY, async (subscription) => {
     try {
       const decision = await currentDecision(app, realtime, subscription, channelForRecheck);
@@ -38,6 +39,7 @@ export async function deliverBatch(app: App, realtime: Realtime, batch: FanoutBa
       if (!canReadPostAt(decision, change.publishedAt)) return;
 
       const outcome = await realtime.connections.send(subscription.connection_id, change.delta);
+      if (outcome === 'sent') sent += 1;
       if (outcome === 'gone') {
         logger.info('Removed a gone connection', { connectionId: subscription.connection_id });
         await deleteConnection(app.db, app.config.tables, subscription.connection_id);
@@ -48,6 +50,7 @@ export async function deliverBatch(app: App, realtime: Realtime, batch: FanoutBa
     }
   });
 
+  if (sent > 0) app.metrics.count('DeltasSent', sent, { Type: change.delta.type });
   if (failures.length > 0) {
     throw new Error(`Delivery failed for ${failures.length} of ${batch.subscriptions.length} connections`, { cause: failures[0] });
   }

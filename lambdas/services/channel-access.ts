@@ -1,7 +1,7 @@
 import { accessProviderFor } from '../access/provider-for.js';
 import type { App } from '../app.js';
 import type { StoredChannel } from '../adapters/channel-store.js';
-import { ForbiddenError } from '../domain/errors.js';
+import { AccessUnavailableError, ForbiddenError } from '../domain/errors.js';
 import type { Caller } from '../domain/identity.js';
 import type { AccessDecision } from '../domain/read-windows.js';
 
@@ -27,8 +27,18 @@ export function assertCanPublish(caller: Caller, channel: StoredChannel): void {
  */
 export async function readDecision(app: App, caller: Caller, channel: StoredChannel): Promise<AccessDecision> {
   if (canPublish(caller, channel)) {
+    app.metrics.count('AccessDecisions', 1, { Mode: 'FULL', Provider: 'staff' });
     return { mode: 'FULL', validUntil: app.clock() + STAFF_DECISION_LIFETIME_MS };
   }
-  const provider = await accessProviderFor(app);
-  return provider.canReadChannel(caller.userId, channel.channel_id, channel.access_policy);
+
+  const providerKind = app.config.accessProvider.kind;
+  try {
+    const provider = await accessProviderFor(app);
+    const decision = await provider.canReadChannel(caller.userId, channel.channel_id, channel.access_policy);
+    app.metrics.count('AccessDecisions', 1, { Mode: decision.mode, Provider: providerKind });
+    return decision;
+  } catch (error) {
+    if (error instanceof AccessUnavailableError) app.metrics.count('AccessProviderFailures', 1, { Provider: providerKind });
+    throw error;
+  }
 }

@@ -42,7 +42,7 @@ export async function publishPost(app: App, request: PublishRequest): Promise<Wr
   // Resolved once, after the permission check, and reused if a lost race makes prepare run again.
   let attachments: Promise<AttachmentMetadata[]> | undefined;
 
-  return transactionalWrite(app, {
+  const result = await transactionalWrite(app, {
     deadline: request.deadline,
     ...(request.idempotencyKey !== undefined && {
       idempotency: { scope: { actorId: caller.userId, operation: request.operation, targetId: channelId }, key: request.idempotencyKey, payload: request.payload },
@@ -92,6 +92,9 @@ export async function publishPost(app: App, request: PublishRequest): Promise<Wr
       };
     },
   });
+
+  if (!result.replayed) app.metrics.count('PostsPublished', 1, { Operation: input.publishedAt === undefined ? 'publish' : 'import' });
+  return result;
 }
 
 /** Rejects uploads that another post already carries: deleting that post would delete their objects. */
