@@ -23,6 +23,18 @@ export function cancellationCodes(error: unknown): CancellationCode[] | undefine
   return reasons.map((reason) => reason.Code ?? 'None');
 }
 
+/**
+ * Error names DynamoDB uses when it throttles a request. By the time a
+ * caller sees one, the SDK client has already retried it up to its
+ * `maxAttempts` setting.
+ */
+const THROTTLING_ERROR_NAMES: ReadonlySet<string> = new Set(['ThrottlingException', 'ProvisionedThroughputExceededException', 'RequestLimitExceeded']);
+
+/** True when DynamoDB throttled the request and the SDK's own retries did not get it through. */
+export function isThrottlingError(error: unknown): boolean {
+  return THROTTLING_ERROR_NAMES.has((error as { name?: string })?.name ?? '');
+}
+
 /** True when DynamoDB rejected a conditional write (outside a transaction). */
 export function isConditionalCheckFailed(error: unknown): boolean {
   return (error as { name?: string })?.name === 'ConditionalCheckFailedException';

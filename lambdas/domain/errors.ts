@@ -67,8 +67,9 @@ export class RateLimitedError extends DomainError {
     message: string,
     /** Seconds the client should wait, sent as `Retry-After`. */
     readonly retryAfterSeconds: number,
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
   }
 }
 

@@ -2,9 +2,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { App } from '../app.js';
 import { idempotencyPut, getIdempotencyRecord } from '../adapters/idempotency-store.js';
-import { cancellationCodes } from '../adapters/dynamodb.js';
+import { cancellationCodes, isThrottlingError } from '../adapters/dynamodb.js';
 import type { TransactItem } from '../adapters/audit.js';
 import { IdempotencyConflictError, RateLimitedError } from '../domain/errors.js';
+import { errorFields } from '../logger.js';
 import { idempotencyRecordId, isExpired, requestHash, type IdempotencyScope } from '../domain/idempotency.js';
 
 /** The change a write wants to commit and the response it will send. */
@@ -72,6 +73,12 @@ export async function transactionalWrite(app: App, options: TransactionalWriteOp
       await app.db.send(new TransactWriteCommand({ TransactItems: items }));
       return { status: prepared.status, body: prepared.body, replayed: false };
     } catch (error) {
+      // The SDK has already backed off and retried a throttled request, so
+      // the client gets a 429 to retry later instead of an internal error.
+      if (isThrottlingError(error)) {
+        app.logger.warn('Write failed because DynamoDB throttled it after the SDK retries', { attempts: attempt, ...errorFields(error) });
+        throw new RateLimitedError('DynamoDB throttled the write; retry after Retry-After seconds, with the same Idempotency-Key if the request sent one', 1, { cause: error });
+      }
       const codes = cancellationCodes(error);
       if (!codes) throw error;
 
