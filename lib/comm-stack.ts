@@ -1,8 +1,12 @@
 import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { EventBus } from 'aws-cdk-lib/aws-events';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
+import { CommAlarms, type MonitoredFunction } from './alarms.js';
 import { readCommSettings, type CommSettings } from './config.js';
+import { CommDashboard } from './dashboard.js';
 import { DataTables } from './data-tables.js';
 import type { AccessProviderBinding } from './handler-function.js';
 import { CommHttpApi } from './http-api.js';
@@ -16,7 +20,7 @@ import {
   type RealtimeHandler,
 } from './realtime-functions.js';
 import { WEBSOCKET_ROUTES } from './realtime-settings.js';
-import { RouteFunction } from './route-function.js';
+import { RouteFunction, checksAccess } from './route-function.js';
 import { ROUTES } from './routes.js';
 import { PostsStreamFanout } from './stream-fanout.js';
 import { CommWebSocketApi } from './websocket-api.js';
@@ -32,7 +36,8 @@ export type CommStackProps = StackProps;
  * The communication layer: DynamoDB tables, the private media bucket, one
  * Lambda function per HTTP route, and the HTTP API with its JWT authorizer.
  * It also contains the WebSocket API and delivers post changes from the
- * posts stream to sockets and to the integration event bus.
+ * posts stream to sockets and to the integration event bus. CloudWatch
+ * alarms notify one SNS topic, and one dashboard shows the same metrics.
  *
  * @throws Error listing every invalid or missing context key.
  */
@@ -48,6 +53,10 @@ export class CommStack extends Stack {
   /** Receives integration events (post published, updated, deleted) for the platform. */
   readonly eventBus: EventBus;
   readonly postsFanout: PostsStreamFanout;
+  /** Receives every alarm's ALARM and OK notifications. */
+  readonly alarmTopic: Topic;
+  readonly alarms: CommAlarms;
+  readonly dashboard: CommDashboard;
 
   constructor(scope: Construct, id: string, props: CommStackProps = {}) {
     super(scope, id, props);
@@ -126,16 +135,67 @@ export class CommStack extends Stack {
       description: 'Integration events of the communication layer: post published, updated and deleted.',
     });
 
+    const streamFunction = realtimeFunction(REALTIME_FUNCTIONS['stream-posts']);
+    const workerFunction = realtimeFunction(REALTIME_FUNCTIONS['fanout-worker']);
     this.postsFanout = new PostsStreamFanout(this, 'PostsFanout', {
       postsTable: this.tables.get('posts').table,
-      streamFunction: realtimeFunction(REALTIME_FUNCTIONS['stream-posts']).function,
-      workerFunction: realtimeFunction(REALTIME_FUNCTIONS['fanout-worker']).function,
+      streamFunction: streamFunction.function,
+      workerFunction: workerFunction.function,
       webSocketStage: this.webSocketApi.stage,
       eventBus: this.eventBus,
     });
     this.realtimeFunctions = realtimeFunctions;
 
+    this.alarmTopic = new Topic(this, 'AlarmTopic', {
+      displayName: `${this.stackName} alarms`,
+      enforceSSL: true,
+    });
+    if (this.settings.alarmEmail !== undefined) {
+      this.alarmTopic.addSubscription(new EmailSubscription(this.settings.alarmEmail));
+    }
+    this.alarms = this.createAlarms(streamFunction, workerFunction);
+    this.dashboard = new CommDashboard(this, 'Dashboard', {
+      resources: this.alarms.resources,
+      alarms: this.alarms.alarms,
+      accessProviderFailures: this.alarms.accessProviderFailures,
+    });
+
     this.createOutputs();
+  }
+
+  /**
+   * Creates the alarms over the HTTP and WebSocket APIs, every route
+   * function, the delivery functions and queues, and the access provider.
+   */
+  private createAlarms(streamFunction: RealtimeFunction, workerFunction: RealtimeFunction): CommAlarms {
+    const monitored = (handler: string, source: RouteFunction | RealtimeFunction): MonitoredFunction => ({
+      handler,
+      function: source.function,
+      logGroup: source.logGroup,
+    });
+
+    const routeFunctions = this.functions.map((routeFunction) => monitored(routeFunction.route.handler, routeFunction));
+    const accessCheckRoutes = this.functions.filter((routeFunction) => checksAccess(routeFunction.route));
+    const accessCheckRealtime = [...this.realtimeFunctions.values()].filter(({ definition }) => definition.checksAccess);
+    const accessCheckFunctions = [
+      ...accessCheckRoutes.map((routeFunction) => monitored(routeFunction.route.handler, routeFunction)),
+      ...accessCheckRealtime.map((realtimeFunction) => monitored(realtimeFunction.definition.handler, realtimeFunction)),
+    ];
+
+    return new CommAlarms(this, 'Alarms', {
+      topic: this.alarmTopic,
+      resources: {
+        httpApi: this.httpApi.api,
+        webSocketStage: this.webSocketApi.stage,
+        routeFunctions,
+        streamFunction: streamFunction.function,
+        workerFunction: workerFunction.function,
+        accessCheckFunctions,
+        streamDeadLetterQueue: this.postsFanout.streamDeadLetterQueue,
+        fanoutQueue: this.postsFanout.fanoutQueue,
+        fanoutDeadLetterQueue: this.postsFanout.fanoutDeadLetterQueue,
+      },
+    });
   }
 
   /**
@@ -177,6 +237,7 @@ export class CommStack extends Stack {
     new CfnOutput(this, 'IntegrationEventBusName', { value: this.eventBus.eventBusName });
     new CfnOutput(this, 'IntegrationEventBusArn', { value: this.eventBus.eventBusArn });
     new CfnOutput(this, 'MediaBucketName', { value: this.media.bucket.bucketName });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn });
 
     for (const { definition, table } of this.tables.all) {
       new CfnOutput(this, `${toPascalCase(definition.id)}TableName`, { value: table.tableName });

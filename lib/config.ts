@@ -99,12 +99,16 @@ export interface CommSettings {
   readonly mediaUploadOrigins: readonly string[];
   /** Days after which the media bucket deletes a noncurrent (deleted or overwritten) object version. */
   readonly mediaNoncurrentVersionDays: number;
+  /** Address that the alarm topic emails. Without it the topic has no subscription. */
+  readonly alarmEmail?: string;
 }
 
 const HOW_TO_SET = 'Set each key under "context" in cdk.json or pass -c KEY=VALUE to cdk.';
 const STACK_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
 /** API Gateway stage names: letters, digits, hyphens and underscores, at most 128 characters. */
 const STAGE_NAME_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
+/** A plain `local@domain.tld` address. The check catches only typos, because SNS confirms the address by email. */
+const EMAIL_PATTERN = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 /** A MIME type `type/subtype` of RFC 6838 token characters, without parameters. It excludes the comma, because MEDIA_ALLOWED_TYPES is comma-separated. */
 const CONTENT_TYPE_PATTERN = /^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/i;
@@ -187,6 +191,7 @@ export function readCommSettings(node: Node): CommSettings {
       fallback: CONTEXT_DEFAULTS.mediaNoncurrentVersionDays,
       min: 1,
     }),
+    alarmEmail: reader.optionalEmail('alarmEmail'),
   };
 
   reader.throwIfInvalid();
@@ -231,6 +236,15 @@ class ContextReader {
     if (typeof value === 'string' && isHttpsWithoutExtras) return value;
 
     this.reject(key, 'an https URL without query or fragment', value);
+    return undefined;
+  }
+
+  optionalEmail(key: string): string | undefined {
+    const value = this.node.tryGetContext(key) as unknown;
+    if (value === undefined) return undefined;
+    if (typeof value === 'string' && EMAIL_PATTERN.test(value)) return value;
+
+    this.reject(key, 'an email address such as "oncall@example.com"', value);
     return undefined;
   }
 

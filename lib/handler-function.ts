@@ -155,6 +155,8 @@ export interface HandlerFunctionProps {
  */
 export class HandlerFunction extends Construct {
   readonly function: NodejsFunction;
+  /** The function's own log group, where the alarms may add a metric filter. */
+  readonly logGroup: LogGroup;
 
   constructor(scope: Construct, id: string, props: HandlerFunctionProps) {
     super(scope, id);
@@ -164,6 +166,7 @@ export class HandlerFunction extends Construct {
     const logGroup = new LogGroup(this, 'LogGroup', {
       retention: props.logRetention ?? CONTEXT_DEFAULTS.logRetentionDays,
     });
+    this.logGroup = logGroup;
 
     // The function gets its own role instead of AWSLambdaBasicExecutionRole,
     // whose log permissions cover every log group in the account.
