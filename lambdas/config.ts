@@ -14,6 +14,8 @@ export type AccessProviderConfig =
       readonly cacheSeconds: number;
       /** Secrets Manager secret holding the shared signing secret. */
       readonly secretArn?: string;
+      /** Consecutive failures that open the circuit breaker; 0 turns it off. @default 5 */
+      readonly circuitFailureThreshold: number;
     };
 
 export interface AppConfig {
@@ -44,6 +46,7 @@ export function readConfig(env: Environment): AppConfig {
         timeoutMs: positiveInteger(env, 'ACCESS_PROVIDER_TIMEOUT_MS', 1000),
         cacheSeconds: positiveInteger(env, 'ACCESS_PROVIDER_CACHE_SECONDS', 30),
         secretArn: env.ACCESS_PROVIDER_SECRET_ARN || undefined,
+        circuitFailureThreshold: nonNegativeInteger(env, 'ACCESS_PROVIDER_CIRCUIT_FAILURES', 5),
       }
     : { kind: 'builtin' };
 
@@ -58,6 +61,16 @@ export function requireTables(config: AppConfig, ids: readonly TableId[]): void 
       throw new Error(`Missing environment variable ${envVar}: set it to the name of the ${id} table`);
     }
   }
+}
+
+function nonNegativeInteger(env: Environment, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) {
+    throw new Error(`Invalid environment variable ${name}="${raw}": expected a non-negative integer`);
+  }
+  return value;
 }
 
 function positiveInteger(env: Environment, name: string, fallback: number): number {

@@ -13,6 +13,8 @@ export interface HttpAccessProviderOptions {
   readonly timeoutMs: number;
   /** Longest a decision is cached, in seconds. @default 30 */
   readonly cacheSeconds: number;
+  /** Consecutive failures that open the circuit; 0 turns the breaker off. @default 5 */
+  readonly circuitFailureThreshold?: number;
   readonly clock: () => number;
   readonly logger: Logger;
   /** Replaced in tests only. @default globalThis.fetch */
@@ -21,6 +23,10 @@ export interface HttpAccessProviderOptions {
 
 /** Cached decisions per Lambda instance; the oldest entry is evicted beyond this. */
 const MAX_CACHE_ENTRIES = 10_000;
+
+const DEFAULT_CIRCUIT_FAILURE_THRESHOLD = 5;
+/** How long an open circuit fails fast before one trial request is let through. */
+const CIRCUIT_OPEN_MS = 10_000;
 
 /** Windows beyond this count make the response malformed. */
 const MAX_READ_WINDOWS = 100;
@@ -45,10 +51,19 @@ const decisionSchema = z.object({
  * closed). Decisions are cached for `cacheSeconds`, but never past the next
  * window edge or `until`, so a cached decision never admits a post that a
  * fresh one would hide.
+ *
+ * A circuit breaker guards the endpoint: after 5 consecutive failures (configurable),
+ * uncached requests fail at once (still closed, with 503) for 10 s instead of
+ * each waiting out the timeout; then one trial request decides whether the
+ * circuit closes again.
  */
 export class HttpAccessProvider implements AccessProvider {
   private readonly cache = new Map<string, AccessDecision>();
   private readonly fetch: typeof fetch;
+  private consecutiveFailures = 0;
+  /** Epoch ms until which the circuit is open; 0 when closed. */
+  private openUntil = 0;
+  private trialInFlight = false;
 
   constructor(private readonly options: HttpAccessProviderOptions) {
     this.fetch = options.fetch ?? globalThis.fetch;
@@ -59,9 +74,44 @@ export class HttpAccessProvider implements AccessProvider {
     const cached = this.cache.get(cacheKey);
     if (cached && cached.validUntil > this.options.clock()) return cached;
 
-    const decision = await this.requestDecision(userId, channelId);
-    this.remember(cacheKey, decision);
-    return decision;
+    const trial = this.admitRequest(userId, channelId);
+    try {
+      const decision = await this.requestDecision(userId, channelId);
+      this.consecutiveFailures = 0;
+      this.openUntil = 0;
+      this.remember(cacheKey, decision);
+      return decision;
+    } catch (error) {
+      this.recordFailure();
+      throw error;
+    } finally {
+      if (trial) this.trialInFlight = false;
+    }
+  }
+
+  /**
+   * Throws while the circuit is open. Returns true when this request is the
+   * one trial allowed after the open period, false for a normal request.
+   */
+  private admitRequest(userId: string, channelId: string): boolean {
+    if (this.openUntil === 0) return false;
+    if (this.options.clock() < this.openUntil || this.trialInFlight) {
+      this.options.logger.debug('Access provider circuit is open; failing fast', { userId, channelId });
+      throw new AccessUnavailableError('The access provider is unavailable; try again shortly');
+    }
+    this.trialInFlight = true;
+    return true;
+  }
+
+  private recordFailure(): void {
+    this.consecutiveFailures += 1;
+    const threshold = this.options.circuitFailureThreshold ?? DEFAULT_CIRCUIT_FAILURE_THRESHOLD;
+    if (threshold === 0) return;
+    const trialFailed = this.openUntil !== 0;
+    if (trialFailed || this.consecutiveFailures >= threshold) {
+      if (this.openUntil === 0) this.options.logger.warn('Access provider circuit opened', { consecutiveFailures: this.consecutiveFailures });
+      this.openUntil = this.options.clock() + CIRCUIT_OPEN_MS;
+    }
   }
 
   private async requestDecision(userId: string, channelId: string): Promise<AccessDecision> {
