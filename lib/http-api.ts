@@ -1,6 +1,7 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
+  CfnStage,
   CorsHttpMethod,
   HttpApi,
   HttpMethod,
@@ -138,6 +139,19 @@ export class CommHttpApi extends Construct {
         format: AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
       },
     });
+
+    const routeSettings = Object.fromEntries(
+      props.routes
+        .filter(({ route }) => route.throttle !== undefined)
+        .map(({ route }) => [
+          `${route.method} ${route.path}`,
+          // RouteSettings is untyped JSON in CloudFormation, so the keys are written as CloudFormation spells them.
+          { ThrottlingRateLimit: route.throttle!.rateLimit, ThrottlingBurstLimit: route.throttle!.burstLimit },
+        ]),
+    );
+    if (Object.keys(routeSettings).length > 0) {
+      (this.stage.node.defaultChild as CfnStage).routeSettings = routeSettings;
+    }
 
     for (const { route, function: handler } of props.routes) {
       this.api.addRoutes({

@@ -21,7 +21,24 @@ export interface RouteDefinition {
    * @default none
    */
   readonly media?: readonly MediaAccess[];
+  /**
+   * Route-level throttling on the HTTP API stage, tighter than the stage's
+   * default for routes that write or cost more.
+   * @default the stage's limits
+   */
+  readonly throttle?: RouteThrottle;
 }
+
+/** Steady-state requests per second and burst, for the whole route (all callers). */
+export interface RouteThrottle {
+  readonly rateLimit: number;
+  readonly burstLimit: number;
+}
+
+/** Admin configuration changes: a person at a console, not a program. */
+const ADMIN_CHANGE_THROTTLE: RouteThrottle = { rateLimit: 10, burstLimit: 20 };
+/** Publishing and importing: bursts from import scripts, bounded by the per-channel counter anyway. */
+const PUBLISH_THROTTLE: RouteThrottle = { rateLimit: 50, burstLimit: 100 };
 
 export type MediaAccess = 'read' | 'write' | 'delete';
 
@@ -72,6 +89,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     handler: 'create-channel',
     reads: ['idempotency'],
     writes: ['channels', 'idempotency', 'audit'],
+    throttle: ADMIN_CHANGE_THROTTLE,
     timeoutSeconds: WRITE_TIMEOUT_SECONDS,
   },
   {
@@ -81,6 +99,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     // Connections: live subscriptions get their decisions expired when access settings change.
     reads: ['channels', 'connections'],
     writes: ['channels', 'audit', 'connections'],
+    throttle: ADMIN_CHANGE_THROTTLE,
     timeoutSeconds: WRITE_TIMEOUT_SECONDS,
   },
   {
@@ -90,6 +109,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     reads: ['channels', 'idempotency', 'attachments'],
     writes: ['channels', 'posts', 'idempotency', 'audit', 'attachments'],
     media: ['read'],
+    throttle: PUBLISH_THROTTLE,
     timeoutSeconds: WRITE_TIMEOUT_SECONDS,
   },
   {
@@ -99,6 +119,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     reads: ['channels', 'idempotency', 'attachments'],
     writes: ['channels', 'posts', 'idempotency', 'audit', 'attachments'],
     media: ['read'],
+    throttle: PUBLISH_THROTTLE,
     timeoutSeconds: WRITE_TIMEOUT_SECONDS,
   },
   {
@@ -107,6 +128,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     handler: 'edit-post',
     reads: ['channels', 'posts'],
     writes: ['posts', 'audit'],
+    throttle: PUBLISH_THROTTLE,
     timeoutSeconds: WRITE_TIMEOUT_SECONDS,
   },
   {
@@ -116,6 +138,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     reads: ['channels', 'posts'],
     writes: ['posts', 'audit'],
     media: ['delete'],
+    throttle: PUBLISH_THROTTLE,
     timeoutSeconds: WRITE_TIMEOUT_SECONDS,
   },
   {
@@ -125,6 +148,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     // Connections: the user's live subscriptions get their decisions expired.
     reads: ['channels', 'connections'],
     writes: ['access', 'audit', 'connections'],
+    throttle: ADMIN_CHANGE_THROTTLE,
     timeoutSeconds: WRITE_TIMEOUT_SECONDS,
   },
   {
@@ -134,6 +158,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     reads: ['channels', 'idempotency'],
     writes: ['idempotency'],
     media: ['write'],
+    throttle: ADMIN_CHANGE_THROTTLE,
     timeoutSeconds: WRITE_TIMEOUT_SECONDS,
   },
   {
@@ -151,6 +176,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     handler: 'list-audit',
     reads: ['audit'],
     writes: [],
+    throttle: ADMIN_CHANGE_THROTTLE,
     timeoutSeconds: READ_TIMEOUT_SECONDS,
   },
 ];

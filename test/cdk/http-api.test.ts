@@ -96,6 +96,22 @@ describe('HTTP API', () => {
     expect(stage.DefaultRouteSettings).toEqual({ ThrottlingRateLimit: 25, ThrottlingBurstLimit: 50 });
   });
 
+  it('throttles write routes tighter than the stage', () => {
+    const stage = stageProperties(template);
+
+    expect(stage.RouteSettings).toEqual({
+      'POST /api/admin/channels': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
+      'PATCH /api/admin/channels/{channelId}': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
+      'POST /api/admin/channels/{channelId}/posts': { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+      'POST /api/admin/channels/{channelId}/posts/import': { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+      'PATCH /api/admin/channels/{channelId}/posts/{postId}': { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+      'DELETE /api/admin/channels/{channelId}/posts/{postId}': { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+      'PUT /api/admin/access/{channelId}/users/{userId}': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
+      'POST /api/admin/channels/{channelId}/uploads': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
+      'GET /api/admin/audit': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
+    });
+  });
+
   it('access log is JSON without headers', () => {
     const settings = stageProperties(template).AccessLogSettings as { Format: string; DestinationArn: unknown };
     const [logGroupId] = Object.keys(template.findResources('AWS::Logs::LogGroup')).filter((id) =>
