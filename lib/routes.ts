@@ -156,7 +156,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     path: '/api/admin/channels/{channelId}/uploads',
     handler: 'create-upload',
     reads: ['channels', 'idempotency'],
-    writes: ['idempotency'],
+    writes: ['idempotency', 'audit'],
     media: ['write'],
     throttle: ADMIN_CHANGE_THROTTLE,
     timeoutSeconds: WRITE_TIMEOUT_SECONDS,

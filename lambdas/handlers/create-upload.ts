@@ -1,3 +1,4 @@
+import { auditPut, channelTarget } from '../adapters/audit.js';
 import { getChannel } from '../adapters/channel-store.js';
 import { presignUpload } from '../adapters/media-store.js';
 import { InvalidRequestError, NotFoundError } from '../domain/errors.js';
@@ -43,7 +44,19 @@ export const route: RouteHandler = async ({ event, caller, deadline, logger }, a
       const attachmentId = newAttachmentId();
       const upload = await presignUpload(s3, settings, { key: attachmentKey(channelId, attachmentId), contentType, size: input.size, fileName }, now);
       logger.info('Issued an upload URL', { channelId, attachmentId, contentType, size: input.size });
-      return { status: 201, body: { attachment_id: attachmentId, upload_url: upload.url, headers: upload.headers, expires_at: upload.expiresAt }, items: [] };
+      return {
+        status: 201,
+        body: { attachment_id: attachmentId, upload_url: upload.url, headers: upload.headers, expires_at: upload.expiresAt },
+        items: [
+          auditPut(app.config.tables, {
+            actorId: caller.userId,
+            action: 'upload.issued',
+            target: channelTarget(channelId),
+            at: now,
+            details: { attachment_id: attachmentId, content_type: contentType, size: input.size },
+          }),
+        ],
+      };
     },
   });
 

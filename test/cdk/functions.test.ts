@@ -217,7 +217,7 @@ describe('route function permissions', () => {
     ['PATCH /api/admin/channels/{channelId}/posts/{postId}', ['dynamodb:PutItem']],
     ['DELETE /api/admin/channels/{channelId}/posts/{postId}', ['dynamodb:PutItem']],
     ['PUT /api/admin/access/{channelId}/users/{userId}', ['dynamodb:PutItem']],
-    ['POST /api/admin/channels/{channelId}/uploads', undefined],
+    ['POST /api/admin/channels/{channelId}/uploads', ['dynamodb:PutItem']],
     ['POST /api/mobile/channels/{channelId}/posts/{postId}/attachments/{attachmentId}/url', undefined],
   ])('%s audit grant is %j', (routeKey, expectedAuditActions) => {
     const functionId = functionIdForRoute(template, routeKey);
