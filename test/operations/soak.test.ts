@@ -4,10 +4,10 @@ import { runSoak } from '../../local/soak.js';
 import { verifySoak, ViolationLog, type StoredPost, type SubscribedSocket, type VerificationInput } from '../../local/soak-verify.js';
 
 /** Small enough for about 30 s on a 2-core machine, large enough for 429 retries, edits, deletes and short-lived subscriptions. */
-const BOUNDED_RUN = { publishes: 600, clients: 10, channels: 3, historyPerChannel: 20, timeLimitMs: 60_000, drainTimeoutMs: 20_000 } as const;
+const BOUNDED_RUN = { publishes: 600, clients: 10, channels: 3, historyPerChannel: 20, timeLimitMs: 120_000, drainTimeoutMs: 30_000 } as const;
 
 describe('runSoak', () => {
-  it('passes a bounded run', { timeout: 150_000 }, async () => {
+  it('passes a bounded run', { timeout: 240_000 }, async () => {
     const result = await runSoak({ ...BOUNDED_RUN, dynamoEndpoint: inject('dynamoEndpoint') });
 
     expect(result.violations).toEqual([]);
