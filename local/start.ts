@@ -4,6 +4,7 @@ import { DEFAULT_DATA_DIR } from './auth-config.js';
 import { DEAD_LETTER_FILE } from './dead-letter-store.js';
 import { LOCAL_S3_CREDENTIALS } from './s3-server.js';
 import { startLocalStack } from './stack.js';
+import { parseCommandLine } from './cli.js';
 
 const USAGE = `Usage: npm start -- [--port 3000] [--host 127.0.0.1] [--data-dir .local] [--in-memory] [--access-provider-url URL]
 
@@ -51,17 +52,8 @@ function parseOptions() {
 }
 
 async function main(): Promise<void> {
-  let options: ReturnType<typeof parseOptions>;
-  try {
-    options = parseOptions();
-  } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n\n${USAGE}\n`);
-    process.exit(2);
-  }
-  if (options.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return;
-  }
+  const options = parseCommandLine(parseOptions, USAGE);
+  if (!options) return;
 
   const stack = await startLocalStack({
     port: options.port,

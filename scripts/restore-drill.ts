@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { formatDrillReport, MAX_DRILL_CHANNELS, MAX_DRILL_POSTS_PER_CHANNEL, runRestoreDrill } from '../local/restore-drill.js';
+import { parseCommandLine } from '../local/cli.js';
 
 const USAGE = `Usage: npm run drill -- [--channels 3] [--posts-per-channel 30] [--export-dir DIR]
 
@@ -34,17 +35,8 @@ function parseOptions() {
 }
 
 async function main(): Promise<void> {
-  let options: ReturnType<typeof parseOptions>;
-  try {
-    options = parseOptions();
-  } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n\n${USAGE}\n`);
-    process.exit(2);
-  }
-  if (options.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return;
-  }
+  const options = parseCommandLine(parseOptions, USAGE);
+  if (!options) return;
 
   let report: Awaited<ReturnType<typeof runRestoreDrill>>;
   try {

@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { describeMachine } from '../bench/report.js';
 import { formatSoakSummary, renderSoakSection } from '../local/soak-report.js';
 import { MAX_SOAK_CHANNELS, MAX_SOAK_CLIENTS, MAX_SOAK_PUBLISHES, runSoak, type SoakResult } from '../local/soak.js';
+import { parseCommandLine } from '../local/cli.js';
 
 const USAGE = `Usage: npm run soak -- [--publishes 10000] [--clients 20] [--channels 4] [--time-limit 480] [--no-report]
 
@@ -58,17 +59,8 @@ async function appendSection(section: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  let options: ReturnType<typeof parseOptions>;
-  try {
-    options = parseOptions();
-  } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n\n${USAGE}\n`);
-    process.exit(2);
-  }
-  if (options.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return;
-  }
+  const options = parseCommandLine(parseOptions, USAGE);
+  if (!options) return;
   if (!Number.isFinite(options.timeLimitMs) || options.timeLimitMs <= 0) {
     process.stderr.write(`Invalid --time-limit: expected a positive number of seconds\n\n${USAGE}\n`);
     process.exit(2);
