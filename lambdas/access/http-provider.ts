@@ -52,10 +52,10 @@ const decisionSchema = z.object({
  * window edge or `until`, so a cached decision never admits a post that a
  * fresh one would hide.
  *
- * A circuit breaker guards the endpoint: after 5 consecutive failures (configurable),
- * uncached requests fail at once (still closed, with 503) for 10 s instead of
- * each waiting out the timeout; then one trial request decides whether the
- * circuit closes again.
+ * A circuit breaker guards the endpoint. After 5 consecutive failures
+ * (configurable), uncached requests fail at once (still closed, with 503) for
+ * 10 s instead of each waiting out the timeout. Then one trial request decides
+ * whether the circuit closes again.
  */
 export class HttpAccessProvider implements AccessProvider {
   private readonly cache = new Map<string, AccessDecision>();
@@ -125,7 +125,7 @@ export class HttpAccessProvider implements AccessProvider {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-comm-timestamp': timestamp, 'x-comm-signature': `v1=${signature}` },
         body,
-        // A redirect would send the signed request elsewhere or accept an unsigned answer: fail closed instead.
+        // A redirect would send the signed request elsewhere or accept an unsigned response, so fail closed instead.
         redirect: 'error',
         signal: AbortSignal.timeout(this.options.timeoutMs),
       });

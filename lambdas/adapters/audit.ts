@@ -8,7 +8,7 @@ export interface AuditEntry {
   readonly actorId: string;
   /** Stable verb, e.g. `post.published`. */
   readonly action: string;
-  /** What the action changed, e.g. `channel#ch_123`. */
+  /** The changed entity, e.g. `channel#ch_123`. */
   readonly target: string;
   readonly at: number;
   /** Identifiers and changed field names; never post bodies. */

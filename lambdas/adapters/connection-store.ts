@@ -9,7 +9,7 @@ import { cancellationCodes, isConditionalCheckFailed } from './dynamodb.js';
 const EXPIRE_CONCURRENCY = 25;
 
 /**
- * The connections table holds two kinds of item: one per WebSocket
+ * The connections table contains two kinds of item: one per WebSocket
  * connection (`pk = connection#<id>`) and one per subscription
  * (`pk = channel#<id>`, `sk = <connectionId>`), so fan-out is one Query by
  * channel. Every item carries `connection_id`, and the by-connection index

@@ -1,7 +1,7 @@
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import type { PostChange } from '../domain/deltas.js';
 
-/** Where integration events for the platform go (post published, edited, deleted). */
+/** The destination of integration events for the platform (post published, edited, deleted). */
 export interface IntegrationEvents {
   /** Publishes one event per change; throws when any entry failed, so the stream record is retried. */
   publish(changes: readonly PostChange[]): Promise<void>;

@@ -82,7 +82,7 @@ function mergePeriods(periods: readonly SubscriptionPeriod[]): SubscriptionPerio
   return merged;
 }
 
-/** The next instant after `now` at which a period starts or ends, capped by the maximum lifetime. */
+/** Returns the next instant after `now` at which a period starts or ends, capped by the maximum lifetime. */
 function nextBoundary(periods: readonly SubscriptionPeriod[], now: number): number {
   let boundary = now + MAX_DECISION_LIFETIME_MS;
   for (const period of periods) {

@@ -73,7 +73,7 @@ export class RateLimitedError extends DomainError {
   }
 }
 
-/** The access provider timed out, failed or answered malformed data: deny (fail closed). */
+/** The access provider timed out, failed or returned malformed data, so access is denied (fail closed). */
 export class AccessUnavailableError extends DomainError {
   readonly status = 503;
   readonly code = 'access_unavailable';

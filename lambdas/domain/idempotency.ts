@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { InvalidRequestError } from './errors.js';
 
-/** Records answer replays for 24 hours; expiry is checked on read because DynamoDB TTL deletes late. */
+/** Records replay responses for 24 hours. Expiry is checked on read, because DynamoDB TTL deletes late. */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 
 /** 1 to 255 printable ASCII characters (0x20 to 0x7E). */
@@ -36,7 +36,7 @@ export function parseIdempotencyKey(raw: string | undefined): string | undefined
   return raw;
 }
 
-/** The record's primary key: a hash, so long keys and ids never exceed key size limits. */
+/** Returns the record's primary key: a hash, so long keys and ids never exceed key size limits. */
 export function idempotencyRecordId(scope: IdempotencyScope, key: string): string {
   return sha256Hex(JSON.stringify([scope.actorId, scope.operation, scope.targetId, key]));
 }
@@ -57,10 +57,17 @@ export function canonicalJson(value: unknown): string {
 
   const entries = Object.entries(value as Record<string, unknown>)
     .filter(([, item]) => item !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    .sort(([a], [b]) => compareStrings(a, b));
   return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`;
 }
 
 function sha256Hex(text: string): string {
   return createHash('sha256').update(text).digest('hex');
+}
+
+/** Orders strings by UTF-16 code units, as JSON object keys compare, independent of locale. */
+function compareStrings(a: string, b: string): number {
+  if (a < b) return -1;
+  if (a > b) return 1;
+  return 0;
 }

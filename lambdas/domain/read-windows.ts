@@ -88,7 +88,7 @@ function minBound(a: number | undefined, b: number | undefined): number | undefi
   return Math.min(a, b);
 }
 
-/** The decision as the API shows it: ISO 8601 instants, unbounded ends omitted. */
+/** Converts the decision to its API form: ISO 8601 instants, unbounded ends omitted. */
 export function decisionToJson(decision: AccessDecision): {
   mode: AccessMode;
   until?: string;

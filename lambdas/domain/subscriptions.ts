@@ -1,7 +1,7 @@
 import type { UnsubscribeReason } from './deltas.js';
 import type { AccessDecision } from './read-windows.js';
 
-/** What to do with a subscription whose stored decision expired and was asked for again. */
+/** The outcome of re-checking a subscription whose stored decision expired. */
 export type RecheckOutcome = { readonly keep: true } | { readonly keep: false; readonly reason: UnsubscribeReason };
 
 /**

@@ -18,7 +18,7 @@ export interface WebSocketAuthorizerOptions {
  * rules, taken from the `Authorization` header or, for browsers that cannot
  * set headers, the `token` query parameter, and checks `Origin` against the
  * allow-list. Neither the token nor the query string is ever logged.
- * Throwing `Unauthorized` makes API Gateway answer 401 to the handshake.
+ * Throwing `Unauthorized` makes API Gateway reject the handshake with 401.
  */
 export function createWebSocketAuthorizer(options: WebSocketAuthorizerOptions) {
   return async (event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> => {

@@ -10,7 +10,7 @@ import { createWebSocketHandler, type WebSocketRoute } from '../realtime/websock
 import { parseMessageBody } from '../realtime/websocket.js';
 
 /**
- * `subscribe`: asks the access provider, stores the decision with the
+ * `subscribe`: checks access with the provider, stores the decision with the
  * subscription, and replies `{"type":"subscribed","channel_id","last_seq"}`
  * so the client can fetch anything after its own `after_seq` over REST.
  */

@@ -14,7 +14,7 @@ type HttpResult = Exclude<APIGatewayProxyResultV2, string>;
 /** Headers on every response: JSON, and never stored by shared caches since bodies are paid content. */
 const BASE_HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store' } as const;
 
-/** Time kept back from the Lambda timeout to answer (with an error if need be) instead of being cut off. */
+/** Time kept back from the Lambda timeout to respond (with an error if need be) instead of being cut off. */
 const DEADLINE_MARGIN_MS = 1_500;
 
 interface RequestState extends Record<string, unknown> {

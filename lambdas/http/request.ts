@@ -15,7 +15,7 @@ export interface ApiRequest {
   readonly caller: Caller;
   readonly requestId: string;
   readonly logger: Logger;
-  /** Real time (epoch ms) by which the route must have answered, inside the Lambda timeout. */
+  /** Real time (epoch ms) by which the route must respond, inside the Lambda timeout. */
   readonly deadline: number;
 }
 
@@ -27,9 +27,9 @@ export interface ApiResponse {
 
 /** Case-insensitive header lookup; API Gateway lower-cases names in payload 2.0, but clients may not. */
 export function header(event: HttpEvent, name: string): string | undefined {
-  const wanted = name.toLowerCase();
+  const lowerName = name.toLowerCase();
   for (const [key, value] of Object.entries(event.headers ?? {})) {
-    if (key.toLowerCase() === wanted) return value;
+    if (key.toLowerCase() === lowerName) return value;
   }
   return undefined;
 }

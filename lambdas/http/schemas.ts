@@ -3,7 +3,7 @@ import englishMessages from 'zod/v4/locales/en.js';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../domain/feed.js';
 
 // zod/mini ships without messages; load only the English ones (not every
-// locale through z.locales) so a 400 says what is wrong.
+// locale through z.locales) so a 400 explains what is wrong.
 z.config(englishMessages());
 
 /** Maximum post body, in characters, which keeps a post item far below the 400 KB DynamoDB item limit. */

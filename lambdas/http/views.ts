@@ -1,7 +1,7 @@
 import type { StoredChannel } from '../adapters/channel-store.js';
 import { decisionToJson, type AccessDecision } from '../domain/read-windows.js';
 
-/** A channel as readers see it: no policy or publisher list, plus the caller's decision. */
+/** Builds a channel as readers see it: no policy or publisher list, plus the caller's decision. */
 export function readerChannelView(channel: StoredChannel, decision: AccessDecision) {
   return {
     id: channel.channel_id,
@@ -12,7 +12,7 @@ export function readerChannelView(channel: StoredChannel, decision: AccessDecisi
   };
 }
 
-/** A channel as admins see it, with its settings. */
+/** Builds a channel as admins see it, with its settings. */
 export function adminChannelView(channel: StoredChannel) {
   return {
     id: channel.channel_id,

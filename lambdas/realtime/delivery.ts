@@ -17,7 +17,7 @@ const SEND_CONCURRENCY = 25;
  * Delivers one change to a batch of subscribers. Each subscriber's stored
  * decision is re-checked when it has expired; a subscriber who lost access
  * gets `unsubscribed` instead of the delta and loses the subscription.
- * Connections that answer 410 are removed. Any other send failure throws
+ * Connections that return 410 are removed. Any other send failure throws
  * after the whole batch was tried, so the caller retries it (clients drop
  * repeats by seq).
  */

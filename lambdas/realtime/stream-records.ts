@@ -68,5 +68,7 @@ function decode<Image>(record: DynamoDBRecord): Omit<DecodedRecord<Image>, 'part
 /** Stream sequence numbers are decimal strings of varying length; compare them as numbers. */
 export function compareSequenceNumbers(a: string, b: string): number {
   if (a.length !== b.length) return a.length - b.length;
-  return a < b ? -1 : a > b ? 1 : 0;
+  if (a < b) return -1;
+  if (a > b) return 1;
+  return 0;
 }

@@ -47,5 +47,5 @@ export function parseMessageBody(event: WebSocketEvent): unknown {
   }
 }
 
-/** The answer to $connect and $disconnect: accepted, no frame. */
+/** The response to $connect and $disconnect: accepted, no frame. */
 export const OK: WebSocketResult = { statusCode: 200 };

@@ -23,7 +23,7 @@ export function assertCanPublish(caller: Caller, channel: StoredChannel): void {
  * Returns the caller's read decision for a channel. Admins and the
  * channel's publishers read everything they can write; everyone else is
  * decided by the access provider, which throws AccessUnavailableError when
- * it cannot answer.
+ * it cannot decide.
  */
 export async function readDecision(app: App, caller: Caller, channel: StoredChannel): Promise<AccessDecision> {
   if (canPublish(caller, channel)) {

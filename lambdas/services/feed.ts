@@ -24,15 +24,15 @@ export async function readFeedPage(app: App, channel: StoredChannel, decision: A
   const windows = windowsInReadingOrder(effectiveWindows(decision), cursor.direction, cursorTime);
 
   // One extra post shows whether another page follows.
-  const wanted = limit + 1;
+  const fetchCount = limit + 1;
   const collected: StoredPost[] = [];
   for (const window of windows) {
-    if (collected.length >= wanted) break;
+    if (collected.length >= fetchCount) break;
     const range = await seqRangeOf(app, channel.channel_id, window, lastSeq);
     if (!range) continue;
 
     for (const clipped of rangesToRead([range], cursor, lastSeq)) {
-      const posts = await queryPostRange(app.db, app.config.tables, channel.channel_id, clipped, wanted - collected.length, cursor.direction === 'after');
+      const posts = await queryPostRange(app.db, app.config.tables, channel.channel_id, clipped, fetchCount - collected.length, cursor.direction === 'after');
       collected.push(...posts);
     }
   }

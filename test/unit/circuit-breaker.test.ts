@@ -3,7 +3,7 @@ import { HttpAccessProvider } from '../../lambdas/access/http-provider.js';
 import { AccessUnavailableError } from '../../lambdas/domain/errors.js';
 import { createLogger } from '../../lambdas/logger.js';
 
-/** A provider whose endpoint answers with `status` (500 fails, 200 returns FULL), counting the calls. */
+/** Creates a provider whose endpoint responds with `status` (500 fails, 200 returns FULL), counting the calls. */
 function providerWith(options: { threshold?: number } = {}) {
   let now = Date.parse('2026-06-01T12:00:00.000Z');
   let status = 500;
