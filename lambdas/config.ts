@@ -18,10 +18,21 @@ export type AccessProviderConfig =
       readonly circuitFailureThreshold: number;
     };
 
+/** Forum posting limits; see docs/forums.md. */
+export interface ForumSettings {
+  /** How long after `created_at` an author may edit a message. @default 48 hours */
+  readonly editWindowMs: number;
+  /** Messages and topics one user may write per window, across all forums; 0 turns the limit off. @default 10 */
+  readonly rateLimitMessages: number;
+  /** Length of the fixed rate-limit window. @default 60 s */
+  readonly rateLimitWindowMs: number;
+}
+
 export interface AppConfig {
   readonly tables: TableNames;
   readonly roles: RoleSettings;
   readonly accessProvider: AccessProviderConfig;
+  readonly forums: ForumSettings;
 }
 
 export type Environment = Record<string, string | undefined>;
@@ -50,7 +61,13 @@ export function readConfig(env: Environment): AppConfig {
       }
     : { kind: 'builtin' };
 
-  return { tables, roles, accessProvider };
+  const forums: ForumSettings = {
+    editWindowMs: positiveInteger(env, 'FORUM_EDIT_WINDOW_HOURS', 48) * 60 * 60 * 1000,
+    rateLimitMessages: nonNegativeInteger(env, 'FORUM_RATE_LIMIT_MESSAGES', 10),
+    rateLimitWindowMs: positiveInteger(env, 'FORUM_RATE_LIMIT_WINDOW_SECONDS', 60) * 1000,
+  };
+
+  return { tables, roles, accessProvider, forums };
 }
 
 /** Returns the names of tables the function may use, failing when one it needs is missing. */

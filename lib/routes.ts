@@ -49,6 +49,10 @@ const WRITE_TIMEOUT_SECONDS = 28;
 
 /** Tables the access check reads: the channel (policy) and the periods. */
 const ACCESS_READS: readonly TableId[] = ['channels', 'access'];
+/** A forum's access check: the forum, then its linked channel's decision. */
+const FORUM_ACCESS_READS: readonly TableId[] = ['forums', ...ACCESS_READS];
+/** Posting a message: the topic (counter, lock, slow mode) and the user's posting state (mute, slow mode, rate limit). */
+const MESSAGE_WRITE_TABLES: readonly TableId[] = ['topics', 'messages', 'idempotency', 'posting_state'];
 
 export const ROUTES: readonly RouteDefinition[] = [
   {
@@ -178,5 +182,126 @@ export const ROUTES: readonly RouteDefinition[] = [
     writes: [],
     throttle: ADMIN_CHANGE_THROTTLE,
     timeoutSeconds: READ_TIMEOUT_SECONDS,
+  },
+  {
+    method: 'POST',
+    path: '/api/admin/forums',
+    handler: 'create-forum',
+    // Channels: a linked channel must exist.
+    reads: ['channels', 'idempotency'],
+    writes: ['forums', 'idempotency', 'audit'],
+    throttle: ADMIN_CHANGE_THROTTLE,
+    timeoutSeconds: WRITE_TIMEOUT_SECONDS,
+  },
+  {
+    method: 'GET',
+    path: '/api/mobile/forums',
+    handler: 'list-forums',
+    reads: FORUM_ACCESS_READS,
+    writes: [],
+    timeoutSeconds: READ_TIMEOUT_SECONDS,
+  },
+  {
+    method: 'GET',
+    path: '/api/mobile/forums/{forumId}/topics',
+    handler: 'list-topics',
+    reads: [...FORUM_ACCESS_READS, 'topics'],
+    writes: [],
+    timeoutSeconds: READ_TIMEOUT_SECONDS,
+  },
+  {
+    method: 'POST',
+    path: '/api/mobile/forums/{forumId}/topics',
+    handler: 'create-topic',
+    // Posts: a topic that discusses a channel post checks the post exists and is readable.
+    reads: [...FORUM_ACCESS_READS, 'posts', ...MESSAGE_WRITE_TABLES],
+    writes: MESSAGE_WRITE_TABLES,
+    timeoutSeconds: WRITE_TIMEOUT_SECONDS,
+  },
+  {
+    method: 'GET',
+    path: '/api/mobile/topics/{topicId}',
+    handler: 'get-topic',
+    reads: [...FORUM_ACCESS_READS, 'topics'],
+    writes: [],
+    timeoutSeconds: READ_TIMEOUT_SECONDS,
+  },
+  {
+    method: 'GET',
+    path: '/api/mobile/topics/{topicId}/messages',
+    handler: 'list-messages',
+    reads: [...FORUM_ACCESS_READS, 'topics', 'messages'],
+    writes: [],
+    timeoutSeconds: READ_TIMEOUT_SECONDS,
+  },
+  {
+    method: 'POST',
+    path: '/api/mobile/topics/{topicId}/messages',
+    handler: 'post-message',
+    reads: [...FORUM_ACCESS_READS, ...MESSAGE_WRITE_TABLES],
+    writes: MESSAGE_WRITE_TABLES,
+    timeoutSeconds: WRITE_TIMEOUT_SECONDS,
+  },
+  {
+    method: 'PATCH',
+    path: '/api/mobile/topics/{topicId}/messages/{messageId}',
+    handler: 'edit-message',
+    reads: [...FORUM_ACCESS_READS, 'topics', 'messages', 'posting_state'],
+    writes: ['messages'],
+    timeoutSeconds: WRITE_TIMEOUT_SECONDS,
+  },
+  {
+    method: 'DELETE',
+    path: '/api/mobile/topics/{topicId}/messages/{messageId}',
+    handler: 'delete-message',
+    // Topics: the message count goes down. Audit: a moderator's delete is recorded.
+    reads: ['topics', 'messages'],
+    writes: ['topics', 'messages', 'audit'],
+    timeoutSeconds: WRITE_TIMEOUT_SECONDS,
+  },
+  {
+    method: 'PUT',
+    path: '/api/admin/topics/{topicId}/lock',
+    handler: 'lock-topic',
+    reads: ['topics'],
+    writes: ['topics', 'audit'],
+    throttle: ADMIN_CHANGE_THROTTLE,
+    timeoutSeconds: WRITE_TIMEOUT_SECONDS,
+  },
+  {
+    method: 'PUT',
+    path: '/api/admin/topics/{topicId}/pin',
+    handler: 'pin-topic',
+    reads: ['topics'],
+    writes: ['topics', 'audit'],
+    throttle: ADMIN_CHANGE_THROTTLE,
+    timeoutSeconds: WRITE_TIMEOUT_SECONDS,
+  },
+  {
+    method: 'PUT',
+    path: '/api/admin/topics/{topicId}/slow-mode',
+    handler: 'set-slow-mode',
+    reads: ['topics'],
+    writes: ['topics', 'audit'],
+    throttle: ADMIN_CHANGE_THROTTLE,
+    timeoutSeconds: WRITE_TIMEOUT_SECONDS,
+  },
+  {
+    method: 'PUT',
+    path: '/api/admin/forums/{forumId}/mutes/{userId}',
+    handler: 'mute-user',
+    reads: ['forums', 'posting_state'],
+    writes: ['posting_state', 'audit'],
+    throttle: ADMIN_CHANGE_THROTTLE,
+    timeoutSeconds: WRITE_TIMEOUT_SECONDS,
+  },
+  {
+    method: 'DELETE',
+    path: '/api/admin/forums/{forumId}/mutes/{userId}',
+    handler: 'unmute-user',
+    reads: ['forums', 'posting_state'],
+    writes: ['posting_state', 'audit'],
+    throttle: ADMIN_CHANGE_THROTTLE,
+    timeoutSeconds: WRITE_TIMEOUT_SECONDS,
   },
 ];

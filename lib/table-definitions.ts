@@ -34,11 +34,24 @@ export interface TableDefinition {
   readonly timeToLiveAttribute?: string;
 }
 
-export type TableId = 'channels' | 'posts' | 'idempotency' | 'audit' | 'access' | 'connections' | 'attachments';
+export type TableId =
+  | 'channels'
+  | 'posts'
+  | 'idempotency'
+  | 'audit'
+  | 'access'
+  | 'connections'
+  | 'attachments'
+  | 'forums'
+  | 'topics'
+  | 'messages'
+  | 'posting_state';
 
 export const POSTS_BY_PUBLISHED_AT_INDEX = 'by_published_at';
 export const AUDIT_BY_ACTOR_INDEX = 'by_actor';
 export const CONNECTIONS_BY_CONNECTION_INDEX = 'by_connection';
+export const TOPICS_BY_ACTIVITY_INDEX = 'by_activity';
+export const MESSAGES_BY_CREATED_AT_INDEX = 'by_created_at';
 
 export const TABLES: readonly TableDefinition[] = [
   {
@@ -116,6 +129,57 @@ export const TABLES: readonly TableDefinition[] = [
       },
     ],
     // API Gateway closes a connection after 2 hours; its items expire then.
+    timeToLiveAttribute: 'expires_at_epoch',
+  },
+  {
+    id: 'forums',
+    envVar: 'FORUMS_TABLE',
+    partitionKey: { name: 'forum_id', type: 'S' },
+  },
+  {
+    // One item per topic, which also stores the topic's message counter (last_seq).
+    id: 'topics',
+    envVar: 'TOPICS_TABLE',
+    partitionKey: { name: 'topic_id', type: 'S' },
+    // A forum's topics, pinned first and then by latest activity:
+    // `activity_key` is `<1 pinned | 0>#<last_activity_at>#<topic_id>`.
+    globalIndexes: [
+      {
+        indexName: TOPICS_BY_ACTIVITY_INDEX,
+        partitionKey: { name: 'forum_id', type: 'S' },
+        sortKey: { name: 'activity_key', type: 'S' },
+        projection: 'ALL',
+      },
+    ],
+    // Moderation changes (lock, pin, slow mode) become `topic.updated` deltas.
+    stream: 'NEW_AND_OLD_IMAGES',
+  },
+  {
+    id: 'messages',
+    envVar: 'MESSAGES_TABLE',
+    partitionKey: { name: 'topic_id', type: 'S' },
+    sortKey: { name: 'seq', type: 'N' },
+    // The same layout as the posts index: `created_key` is `created_at#seq`,
+    // so a read window becomes a seq range with strongly consistent reads.
+    localIndexes: [
+      {
+        indexName: MESSAGES_BY_CREATED_AT_INDEX,
+        partitionKey: { name: 'topic_id', type: 'S' },
+        sortKey: { name: 'created_key', type: 'S' },
+        projection: 'KEYS_ONLY',
+      },
+    ],
+    stream: 'NEW_AND_OLD_IMAGES',
+  },
+  {
+    // What limits a user's posting, keyed by user so no partition is shared
+    // by everyone: forum mutes (`mute#<forumId>`), the last message per
+    // topic for slow mode (`slow#<topicId>`) and the rate-limit window
+    // (`rate`). Items expire once they no longer limit anything.
+    id: 'posting_state',
+    envVar: 'POSTING_STATE_TABLE',
+    partitionKey: { name: 'user_id', type: 'S' },
+    sortKey: { name: 'scope', type: 'S' },
     timeToLiveAttribute: 'expires_at_epoch',
   },
 ];

@@ -41,7 +41,7 @@ export interface PostView {
 /** Digits enough for any seq below 2^53, so string order equals numeric order. */
 const SEQ_DIGITS = 16;
 /** At most 15 digits, so every seq an id names is a safe integer (below 2^53). */
-const POST_ID_PATTERN = /^p_([1-9][0-9]{0,14})_([0-9a-f]{16})$/;
+const SEQUENCED_ID_PATTERN = /^_([1-9][0-9]{0,14})_([0-9a-f]{16})$/;
 
 /**
  * Creates a post id that embeds its seq, so a single-post read is one
@@ -49,16 +49,28 @@ const POST_ID_PATTERN = /^p_([1-9][0-9]{0,14})_([0-9a-f]{16})$/;
  * unguessable; readers compare the whole id before returning anything.
  */
 export function newPostId(seq: number): string {
-  return `p_${seq}_${randomBytes(8).toString('hex')}`;
+  return newSequencedId('p', seq);
 }
 
 /** Extracts the seq from a post id, or undefined when the id is not one of ours. */
 export function seqOfPostId(postId: string): number | undefined {
-  const match = POST_ID_PATTERN.exec(postId);
+  return seqOfSequencedId('p', postId);
+}
+
+/** `<prefix>_<seq>_<16 hex>`: an id that names its seq, as posts and forum messages have. */
+export function newSequencedId(prefix: string, seq: number): string {
+  return `${prefix}_${seq}_${randomBytes(8).toString('hex')}`;
+}
+
+/** The seq a `<prefix>_<seq>_<16 hex>` id names, or undefined when the id is not of that form. */
+export function seqOfSequencedId(prefix: string, id: string): number | undefined {
+  if (!id.startsWith(`${prefix}_`)) return undefined;
+  const match = SEQUENCED_ID_PATTERN.exec(id.slice(prefix.length));
   if (!match?.[1]) return undefined;
   return Number(match[1]);
 }
 
+/** Sort key of a by-time index: `<ISO time>#<seq, zero-padded>`, so entries sharing a time still sort by seq. */
 export function publishedKey(publishedAt: string, seq: number): string {
   return `${publishedAt}#${String(seq).padStart(SEQ_DIGITS, '0')}`;
 }
