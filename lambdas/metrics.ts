@@ -7,7 +7,7 @@
 /** Namespace of every metric the layer emits. */
 export const METRIC_NAMESPACE = 'CommLayer';
 
-export type MetricName = 'PostsPublished' | 'DeltasSent' | 'AccessDecisions' | 'AccessProviderFailures';
+export type MetricName = 'PostsPublished' | 'ForumMessagesPosted' | 'DeltasSent' | 'AccessDecisions' | 'AccessProviderFailures';
 
 export interface Metrics {
   /** Records a count; `dimensions` become EMF dimensions (keep them low-cardinality: no user or channel ids). */

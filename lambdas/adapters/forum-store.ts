@@ -1,7 +1,7 @@
 import { GetCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { TOPICS_BY_ACTIVITY_INDEX } from '../../lib/table-definitions.js';
 import type { TableNames } from '../config.js';
-import type { StoredForum, StoredTopic } from '../domain/forums.js';
+import { activityKey, type StoredForum, type StoredTopic } from '../domain/forums.js';
 import type { TransactItem } from './audit.js';
 
 export async function getForum(db: DynamoDBDocumentClient, tables: TableNames, forumId: string): Promise<StoredForum | undefined> {
@@ -56,4 +56,83 @@ export async function listTopicsByActivity(
     }),
   );
   return { items: (Items ?? []) as StoredTopic[], ...(LastEvaluatedKey && { nextKey: LastEvaluatedKey }) };
+}
+
+/**
+ * Builds the counter Update that allocates `seq` for a new message, as
+ * `counterAdvance` does for channel posts: conditioned on the previous
+ * `last_seq`, so of two writers that read the same counter exactly one
+ * commits. The conditions on `locked` and `pinned` make a message racing a
+ * lock fail, and keep `activity_key` in step with a concurrent pin.
+ */
+export function topicMessageAdvance(tables: TableNames, topic: StoredTopic, createdAt: string): TransactItem {
+  return {
+    Update: {
+      TableName: tables.topics,
+      Key: { topic_id: topic.topic_id },
+      UpdateExpression:
+        'SET last_seq = :next, last_created_at = :created_at, last_activity_at = :created_at, activity_key = :activity_key, message_count = message_count + :one',
+      ConditionExpression: 'last_seq = :previous AND locked = :false AND pinned = :pinned',
+      ExpressionAttributeValues: {
+        ':next': topic.last_seq + 1,
+        ':previous': topic.last_seq,
+        ':created_at': createdAt,
+        ':activity_key': activityKey(topic.pinned, createdAt, topic.topic_id),
+        ':one': 1,
+        ':false': false,
+        ':pinned': topic.pinned,
+      },
+    },
+  };
+}
+
+/** Builds the Update that takes a deleted message out of the topic's live count. */
+export function topicMessageRemoved(tables: TableNames, topicId: string): TransactItem {
+  return {
+    Update: {
+      TableName: tables.topics,
+      Key: { topic_id: topicId },
+      UpdateExpression: 'SET message_count = message_count - :one',
+      ConditionExpression: 'attribute_exists(topic_id) AND message_count > :zero',
+      ExpressionAttributeValues: { ':one': 1, ':zero': 0 },
+    },
+  };
+}
+
+export interface TopicModeration {
+  readonly locked?: boolean;
+  readonly pinned?: boolean;
+  readonly slow_mode_seconds?: number;
+}
+
+/**
+ * Builds the Update for a moderation change: bumps `version` (which the
+ * stream turns into `topic.updated`), conditioned on the version read, and
+ * moves the topic in the by-activity order when its pin changes.
+ */
+export function topicModerationUpdate(tables: TableNames, topic: StoredTopic, changes: TopicModeration): TransactItem {
+  const names: Record<string, string> = { '#version': 'version' };
+  const values: Record<string, unknown> = { ':expected': topic.version, ':one': 1 };
+  const assignments = ['#version = #version + :one'];
+  for (const [field, value] of Object.entries(changes)) {
+    if (value === undefined) continue;
+    names[`#${field}`] = field;
+    values[`:${field}`] = value;
+    assignments.push(`#${field} = :${field}`);
+  }
+  if (changes.pinned !== undefined) {
+    names['#activity_key'] = 'activity_key';
+    values[':activity_key'] = activityKey(changes.pinned, topic.last_activity_at, topic.topic_id);
+    assignments.push('#activity_key = :activity_key');
+  }
+  return {
+    Update: {
+      TableName: tables.topics,
+      Key: { topic_id: topic.topic_id },
+      UpdateExpression: `SET ${assignments.join(', ')}`,
+      ConditionExpression: '#version = :expected',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    },
+  };
 }

@@ -1,8 +1,9 @@
-import { BatchGetCommand, GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { POSTS_BY_PUBLISHED_AT_INDEX } from '../../lib/table-definitions.js';
-import { publishedKeyLowerBound, publishedKeyUpperBound, type StoredPost } from '../domain/posts.js';
+import type { StoredPost } from '../domain/posts.js';
 import type { TableNames } from '../config.js';
 import type { TransactItem } from './audit.js';
+import { getEntry, type SequenceLog } from './sequence-log.js';
 
 /** Builds the Put for a new post; the seq must be free, which the counter condition already ensures. */
 export function postPut(tables: TableNames, post: StoredPost): TransactItem {
@@ -15,77 +16,13 @@ export function postPut(tables: TableNames, post: StoredPost): TransactItem {
   };
 }
 
+/** The posts table as a sequence log, for feed paging. */
+export function postsLog(tables: TableNames): SequenceLog {
+  return { tableName: tables.posts, partitionKey: 'channel_id', timeIndex: POSTS_BY_PUBLISHED_AT_INDEX, timeKey: 'published_key' };
+}
+
 export async function getPost(db: DynamoDBDocumentClient, tables: TableNames, channelId: string, seq: number): Promise<StoredPost | undefined> {
-  const { Item } = await db.send(
-    new GetCommand({ TableName: tables.posts, Key: { channel_id: channelId, seq }, ConsistentRead: true, ReturnConsumedCapacity: 'TOTAL' }),
-  );
-  return Item as StoredPost | undefined;
-}
-
-/**
- * Reads posts with `from <= seq <= to`, at most `limit`, in the given order.
- * Follows DynamoDB's 1 MB pagination until `limit` items or the range end.
- */
-export async function queryPostRange(
-  db: DynamoDBDocumentClient,
-  tables: TableNames,
-  channelId: string,
-  range: { from: number; to: number },
-  limit: number,
-  ascending: boolean,
-): Promise<StoredPost[]> {
-  const posts: StoredPost[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await db.send(
-      new QueryCommand({
-        TableName: tables.posts,
-        KeyConditionExpression: 'channel_id = :channel AND seq BETWEEN :from AND :to',
-        ExpressionAttributeValues: { ':channel': channelId, ':from': range.from, ':to': range.to },
-        ScanIndexForward: ascending,
-        Limit: limit - posts.length,
-        ConsistentRead: true,
-        ReturnConsumedCapacity: 'TOTAL',
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    posts.push(...((page.Items ?? []) as StoredPost[]));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey && posts.length < limit);
-  return posts;
-}
-
-/** Lowest seq published at or after `instant`, or undefined when none is. One strongly consistent index read. */
-export async function firstSeqAtOrAfter(db: DynamoDBDocumentClient, tables: TableNames, channelId: string, instant: number): Promise<number | undefined> {
-  return edgeSeq(db, tables, channelId, 'published_key >= :bound', publishedKeyLowerBound(instant), true);
-}
-
-/** Highest seq published at or before `instant`, or undefined when none is. */
-export async function lastSeqAtOrBefore(db: DynamoDBDocumentClient, tables: TableNames, channelId: string, instant: number): Promise<number | undefined> {
-  return edgeSeq(db, tables, channelId, 'published_key <= :bound', publishedKeyUpperBound(instant), false);
-}
-
-async function edgeSeq(
-  db: DynamoDBDocumentClient,
-  tables: TableNames,
-  channelId: string,
-  condition: string,
-  bound: string,
-  ascending: boolean,
-): Promise<number | undefined> {
-  const { Items } = await db.send(
-    new QueryCommand({
-      TableName: tables.posts,
-      IndexName: POSTS_BY_PUBLISHED_AT_INDEX,
-      KeyConditionExpression: `channel_id = :channel AND ${condition}`,
-      ExpressionAttributeValues: { ':channel': channelId, ':bound': bound },
-      ScanIndexForward: ascending,
-      Limit: 1,
-      ConsistentRead: true,
-      ReturnConsumedCapacity: 'TOTAL',
-    }),
-  );
-  return Items?.[0]?.seq as number | undefined;
+  return getEntry<StoredPost>(db, postsLog(tables), channelId, seq);
 }
 
 /**

@@ -5,7 +5,7 @@ import type { AccessDecision } from './read-windows.js';
 /**
  * Forums, topics and messages as stored, the views the API returns, and the
  * posting rules that need no I/O (edit window, slow mode, rate limit). A
- * topic item also holds its message counter, as a channel item does.
+ * topic item also stores its message counter, as a channel item does.
  */
 
 export interface StoredForum {
@@ -145,7 +145,7 @@ export function toTopicView(topic: StoredTopic): TopicView {
   };
 }
 
-/** A tombstone keeps id, seq and time and drops the body. */
+/** Builds the API view of a message; a tombstone keeps id, seq and time and drops the body. */
 export function toMessageView(message: StoredMessage): MessageView {
   return {
     id: message.message_id,

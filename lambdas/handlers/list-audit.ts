@@ -3,6 +3,7 @@ import { InvalidRequestError } from '../domain/errors.js';
 import { DEFAULT_PAGE_SIZE } from '../domain/feed.js';
 import { lambdaHandler, type RouteHandler } from '../http/handler.js';
 import { assertAdmin } from '../http/parameters.js';
+import { decodeCursor, encodeCursor } from '../http/cursor.js';
 import { parseQuery } from '../http/request.js';
 import { auditQuerySchema } from '../http/schemas.js';
 
@@ -30,7 +31,7 @@ export const route: RouteHandler = async ({ event, caller }, app) => {
     ...(from !== undefined && { from }),
     ...(to !== undefined && { to }),
     limit: query.limit === undefined ? DEFAULT_PAGE_SIZE : Number(query.limit),
-    ...(query.cursor !== undefined && { startKey: decodeCursor(query.cursor) }),
+    ...(query.cursor !== undefined && { startKey: decodeCursor(query.cursor, CURSOR_ATTRIBUTES) }),
   });
 
   return {
@@ -44,25 +45,9 @@ export const route: RouteHandler = async ({ event, caller }, app) => {
         recorded_at: record.recorded_at,
         details: record.details,
       })),
-      next_cursor: page.lastKey === undefined ? null : Buffer.from(JSON.stringify(page.lastKey)).toString('base64url'),
+      next_cursor: encodeCursor(page.lastKey),
     },
   };
 };
-
-function decodeCursor(cursor: string): Record<string, string> {
-  let decoded: unknown;
-  try {
-    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw new InvalidRequestError('cursor', 'must be the next_cursor of a previous page');
-  }
-  const valid =
-    decoded !== null &&
-    typeof decoded === 'object' &&
-    !Array.isArray(decoded) &&
-    Object.entries(decoded).every(([key, value]) => CURSOR_ATTRIBUTES.has(key) && typeof value === 'string');
-  if (!valid) throw new InvalidRequestError('cursor', 'must be the next_cursor of a previous page');
-  return decoded as Record<string, string>;
-}
 
 export const handler = lambdaHandler(route);

@@ -1,6 +1,6 @@
 import { getChannel } from '../adapters/channel-store.js';
-import { ForbiddenError, InvalidRequestError, NotFoundError } from '../domain/errors.js';
-import { DEFAULT_PAGE_SIZE, type FeedCursor } from '../domain/feed.js';
+import { ForbiddenError, NotFoundError } from '../domain/errors.js';
+import { feedCursor, pageLimit } from '../http/feed-query.js';
 import { lambdaHandler, type RouteHandler } from '../http/handler.js';
 import { channelIdParameter } from '../http/parameters.js';
 import { parseQuery } from '../http/request.js';
@@ -16,12 +16,8 @@ import { readFeedPage } from '../services/feed.js';
 export const route: RouteHandler = async ({ event, caller }, app) => {
   const channelId = channelIdParameter(event);
   const query = parseQuery(event, feedQuerySchema);
-  if (query.after_seq !== undefined && query.before_seq !== undefined) {
-    throw new InvalidRequestError('before_seq', 'cannot be combined with after_seq; page in one direction');
-  }
-  const cursor: FeedCursor =
-    query.before_seq === undefined ? { direction: 'after', seq: Number(query.after_seq ?? 0) } : { direction: 'before', seq: Number(query.before_seq) };
-  const limit = query.limit === undefined ? DEFAULT_PAGE_SIZE : Number(query.limit);
+  const cursor = feedCursor(query);
+  const limit = pageLimit(query);
 
   const channel = await getChannel(app.db, app.config.tables, channelId);
   if (!channel) throw new NotFoundError(`Channel ${channelId} does not exist`);

@@ -30,7 +30,7 @@ export async function forumDecision(app: App, caller: Caller, forum: StoredForum
     return { mode: 'FULL', validUntil: app.clock() + FIXED_DECISION_LIFETIME_MS };
   }
   const channel = await getChannel(app.db, app.config.tables, forum.linked_channel_id);
-  // Channels are never deleted; a missing one leaves nothing to inherit, so nobody reads.
+  // No route deletes a channel. If the linked one is missing anyway, there is no decision to inherit, so access is denied.
   if (!channel) return { mode: 'DENY', validUntil: app.clock() + FIXED_DECISION_LIFETIME_MS };
   return readDecision(app, caller, channel);
 }
