@@ -17,6 +17,7 @@ import { readMediaSettings } from '../lambdas/media-config.js';
 import { createConnectHandler } from '../lambdas/handlers/ws-connect.js';
 import { createDisconnectHandler } from '../lambdas/handlers/ws-disconnect.js';
 import { createWebSocketAuthorizer } from '../lambdas/handlers/ws-authorize.js';
+import { createForumStreamHandler } from '../lambdas/handlers/stream-forums.js';
 import { createStreamHandler } from '../lambdas/handlers/stream-posts.js';
 import { createHttpHandler, type RouteHandler } from '../lambdas/http/handler.js';
 import { createLogger, errorFields, type Logger, type LogLevel } from '../lambdas/logger.js';
@@ -116,8 +117,15 @@ interface StreamFunction {
   readonly createHandler: (app: App) => StreamHandler;
 }
 
+/**
+ * One entry per event source mapping. The forum function has two: the
+ * topics and the messages streams feed the same handler, with the posts
+ * stream's settings.
+ */
 const STREAM_FUNCTIONS: readonly StreamFunction[] = [
   { tableId: 'posts', functionName: 'stream-posts', settings: POSTS_STREAM_SETTINGS, timeoutSeconds: 60, createHandler: (app) => createStreamHandler(app) },
+  { tableId: 'topics', functionName: 'stream-forums', settings: POSTS_STREAM_SETTINGS, timeoutSeconds: 60, createHandler: (app) => createForumStreamHandler(app) },
+  { tableId: 'messages', functionName: 'stream-forums', settings: POSTS_STREAM_SETTINGS, timeoutSeconds: 60, createHandler: (app) => createForumStreamHandler(app) },
 ];
 
 /**

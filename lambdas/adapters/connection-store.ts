@@ -11,9 +11,10 @@ const EXPIRE_CONCURRENCY = 25;
 /**
  * The connections table contains two kinds of item: one per WebSocket
  * connection (`pk = connection#<id>`) and one per subscription
- * (`pk = channel#<id>`, `sk = <connectionId>`), so fan-out is one Query by
- * channel. Every item carries `connection_id`, and the by-connection index
- * finds all of a connection's items when it goes away.
+ * (`pk = channel#<id>` or `topic#<id>`, `sk = <connectionId>`), so fan-out
+ * is one Query by channel or topic. Every item carries `connection_id`, and
+ * the by-connection index finds all of a connection's items when it goes
+ * away.
  */
 const CONNECTION_SORT_KEY = 'connection';
 
@@ -28,14 +29,19 @@ export interface StoredConnection {
 }
 
 export interface StoredSubscription {
-  /** `channel#<channelId>`. */
+  /** `channel#<channelId>` or `topic#<topicId>` (see `subscriptionKeyOf`). */
   readonly pk: string;
   /** The connection id. */
   readonly sk: string;
   readonly connection_id: string;
   readonly user_id: string;
-  /** Admins read every channel; kept so a re-check needs no connection read. */
+  /** Admins read every channel and forum; kept so a re-check needs no connection read. */
   readonly is_admin: boolean;
+  /**
+   * Moderators read every forum; kept for the same reason. Subscriptions
+   * stored before forums existed lack it, and absent means false.
+   */
+  readonly is_moderator?: boolean;
   /** The decision the subscription was granted (or last re-checked) with. */
   readonly decision: AccessDecision;
   readonly subscribed_at: string;
@@ -155,10 +161,10 @@ export async function updateSubscriptionDecision(
 }
 
 /**
- * Expires the stored decisions of a channel's subscriptions (only `userId`'s
- * when given), so the next delta re-checks access. Called after an admin
- * rewrites a user's periods or changes the channel's policy or publishers.
- * Reads the channel's subscriptions once; returns how many were expired.
+ * Expires the stored decisions of a channel's (or topic's) subscriptions
+ * (only `userId`'s when given), so the next delta re-checks access. Called
+ * after an admin rewrites a user's periods or changes the channel's policy
+ * or publishers. Reads the subscriptions once; returns how many were expired.
  */
 export async function expireDecisions(db: DynamoDBDocumentClient, tables: TableNames, subscriptionKey: string, userId?: string): Promise<number> {
   const subscriptions = await listSubscriptions(db, tables, subscriptionKey);

@@ -1,10 +1,14 @@
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
-import type { PostChange } from '../domain/deltas.js';
+import type { Change } from '../domain/deltas.js';
 
-/** The destination of integration events for the platform (post published, edited, deleted). */
+/**
+ * The destination of integration events for the platform: post published,
+ * updated and deleted, message created, updated and deleted, topic updated.
+ * The detail type is the delta's type.
+ */
 export interface IntegrationEvents {
   /** Publishes one event per change; throws when any entry failed, so the stream record is retried. */
-  publish(changes: readonly PostChange[]): Promise<void>;
+  publish(changes: readonly Change[]): Promise<void>;
 }
 
 /** Event source name on the bus; platform rules match on it. */
@@ -13,7 +17,7 @@ export const EVENT_SOURCE = 'comm.layer';
 const PUT_EVENTS_BATCH = 10;
 
 /** Builds the event body: identifiers and the dedupe key, never content. */
-export function integrationEventDetail(change: PostChange): Record<string, unknown> {
+export function integrationEventDetail(change: Change): Record<string, unknown> {
   return { ...change.delta, version: change.version, dedupe_key: change.dedupeKey };
 }
 
@@ -23,7 +27,7 @@ export class EventBridgeIntegrationEvents implements IntegrationEvents {
     private readonly busName: string,
   ) {}
 
-  async publish(changes: readonly PostChange[]): Promise<void> {
+  async publish(changes: readonly Change[]): Promise<void> {
     for (let start = 0; start < changes.length; start += PUT_EVENTS_BATCH) {
       const entries: PutEventsRequestEntry[] = changes.slice(start, start + PUT_EVENTS_BATCH).map((change) => ({
         EventBusName: this.busName,
@@ -44,7 +48,7 @@ export class EventBridgeIntegrationEvents implements IntegrationEvents {
 export class InMemoryIntegrationEvents implements IntegrationEvents {
   readonly events: { detailType: string; detail: Record<string, unknown> }[] = [];
 
-  async publish(changes: readonly PostChange[]): Promise<void> {
+  async publish(changes: readonly Change[]): Promise<void> {
     for (const change of changes) this.events.push({ detailType: change.delta.type, detail: integrationEventDetail(change) });
   }
 }

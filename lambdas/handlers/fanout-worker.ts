@@ -2,7 +2,7 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { appResolver, createApp, type AppSource } from '../app.js';
 import { errorFields } from '../logger.js';
 import { deliverBatch } from '../realtime/delivery.js';
-import type { FanoutBatch } from '../realtime/fanout.js';
+import { parseFanoutBatch } from '../realtime/fanout.js';
 import { realtimeFor } from '../realtime/realtime.js';
 
 /**
@@ -19,7 +19,7 @@ export function createFanoutWorker(app: AppSource) {
     const failures = await Promise.all(
       event.Records.map(async (record) => {
         try {
-          await deliverBatch(resolved, realtime, JSON.parse(record.body) as FanoutBatch);
+          await deliverBatch(resolved, realtime, parseFanoutBatch(record.body));
           return undefined;
         } catch (error) {
           resolved.logger.warn('Fan-out batch failed; SQS will redeliver it', { messageId: record.messageId, ...errorFields(error) });

@@ -1,12 +1,6 @@
-import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
-import { appResolver, createApp, type AppSource } from '../app.js';
-import { listSubscriptions } from '../adapters/connection-store.js';
+import { createApp, type AppSource } from '../app.js';
 import { postChangeOf, type PostImage } from '../domain/deltas.js';
-import { channelSubscriptionKey } from '../domain/subscriptions.js';
-import { deliverBatch } from '../realtime/delivery.js';
-import { toFanoutBatches } from '../realtime/fanout.js';
-import { realtimeFor } from '../realtime/realtime.js';
-import { processStreamBatch, type DecodedRecord } from '../realtime/stream-records.js';
+import { createChangeStreamHandler } from '../realtime/change-stream.js';
 
 /**
  * Consumes the posts table stream (the outbox): each committed publish,
@@ -16,24 +10,10 @@ import { processStreamBatch, type DecodedRecord } from '../realtime/stream-recor
  * dispatcher and run in parallel.
  */
 export function createStreamHandler(app: AppSource) {
-  const resolveApp = appResolver(app);
-
-  return async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
-    const resolved = await resolveApp();
-    const realtime = realtimeFor(resolved);
-
-    const handleRecord = async (record: DecodedRecord<PostImage>): Promise<void> => {
-      const change = postChangeOf(record.oldImage, record.newImage);
-      if (!change) return;
-
-      await realtime.events.publish([change]);
-      const subscriptions = await listSubscriptions(resolved.db, resolved.config.tables, channelSubscriptionKey(change.delta.channel_id));
-      const [first, ...rest] = toFanoutBatches(change, subscriptions);
-      await Promise.all([first && deliverBatch(resolved, realtime, first), rest.length > 0 && realtime.fanout.dispatch(rest)]);
-    };
-
-    return processStreamBatch<PostImage>(event, (image) => image.channel_id, handleRecord, resolved.logger);
-  };
+  return createChangeStreamHandler<PostImage>(app, {
+    partitionOf: (image) => image.channel_id,
+    changeOf: (record) => postChangeOf(record.oldImage, record.newImage),
+  });
 }
 
 export const handler = createStreamHandler(() => createApp(process.env));

@@ -1,10 +1,14 @@
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { StoredSubscription } from '../adapters/connection-store.js';
-import type { PostChange } from '../domain/deltas.js';
+import type { Change, PostChange } from '../domain/deltas.js';
+import { channelSubscriptionKey } from '../domain/subscriptions.js';
 
-/** One slice of a change's subscribers, delivered by one worker. */
+/**
+ * One slice of a change's subscribers, delivered by one worker. Plain data:
+ * the SQS dispatcher sends it as JSON and the worker parses it back.
+ */
 export interface FanoutBatch {
-  readonly change: PostChange;
+  readonly change: Change;
   readonly subscriptions: readonly StoredSubscription[];
 }
 
@@ -19,12 +23,31 @@ export const FANOUT_BATCH_SIZE = 100;
 const SEND_MESSAGE_BATCH = 10;
 
 /** Splits subscribers into batches of at most `size`. */
-export function toFanoutBatches(change: PostChange, subscriptions: readonly StoredSubscription[], size = FANOUT_BATCH_SIZE): FanoutBatch[] {
+export function toFanoutBatches(change: Change, subscriptions: readonly StoredSubscription[], size = FANOUT_BATCH_SIZE): FanoutBatch[] {
   const batches: FanoutBatch[] = [];
   for (let start = 0; start < subscriptions.length; start += size) {
     batches.push({ change, subscriptions: subscriptions.slice(start, start + size) });
   }
   return batches;
+}
+
+/** A post change as fan-out messages carried it before forums: `publishedAt` instead of `readableAt`, no `subscriptionKey`. */
+interface LegacyPostChange extends Omit<PostChange, 'subscriptionKey' | 'readableAt'> {
+  readonly publishedAt: number;
+}
+
+/**
+ * Parses a fan-out message body. Messages queued by the release before
+ * forums carry a post change in the old shape, for example when in flight
+ * during the deploy or redriven from the dead-letter queue. They are read as
+ * post changes instead of failing into the dead-letter queue again.
+ */
+export function parseFanoutBatch(body: string): FanoutBatch {
+  const batch = JSON.parse(body) as FanoutBatch;
+  if (batch.change.subscriptionKey !== undefined) return batch;
+
+  const { publishedAt, ...change } = batch.change as unknown as LegacyPostChange;
+  return { ...batch, change: { ...change, subscriptionKey: channelSubscriptionKey(change.delta.channel_id), readableAt: publishedAt } };
 }
 
 /** Sends each batch as one message to the fan-out queue, whose worker function delivers it. */
