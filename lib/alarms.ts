@@ -38,7 +38,7 @@ export const ALARM_THRESHOLDS = {
   webSocketErrors: 5,
   /** Percent of a route function's invocations that fail in 5 minutes. */
   routeFunctionErrorPercent: 1,
-  /** Errors or throttles of the stream consumer or fan-out worker in 5 minutes. Each one delays or retries deltas. */
+  /** Errors or throttles of a stream consumer or the fan-out worker in 5 minutes. Each one delays or retries deltas. */
   deliveryFunctionFailures: 1,
   /** Age of the newest stream record processed, in milliseconds, over three consecutive minutes. */
   iteratorAgeMs: 60_000,
@@ -64,19 +64,31 @@ export interface MonitoredFunction {
   readonly logGroup: ILogGroup;
 }
 
+/** One table stream consumer the alarms watch, with its dead-letter queue. */
+export interface MonitoredStreamConsumer {
+  /**
+   * Kebab-case start of the consumer's alarm names: `<prefix>-consumer-errors`,
+   * `<prefix>-consumer-throttles`, `<prefix>-iterator-age` and `<prefix>-dlq-depth`.
+   */
+  readonly alarmPrefix: string;
+  /** Lower-case name in alarm descriptions and dashboard labels, such as `posts stream`. */
+  readonly label: string;
+  readonly function: IFunction;
+  readonly deadLetterQueue: IQueue;
+}
+
 /** Resources that the alarms and the dashboard watch. */
 export interface MonitoredResources {
   readonly httpApi: HttpApi;
   readonly webSocketStage: WebSocketStage;
   /** One function per HTTP route. Each gets an error-rate alarm. */
   readonly routeFunctions: readonly MonitoredFunction[];
-  /** Consumer of the posts table stream. */
-  readonly streamFunction: IFunction;
+  /** Consumers of the table streams. Each gets error, throttle, iterator age and dead-letter alarms. */
+  readonly streamConsumers: readonly MonitoredStreamConsumer[];
   /** Consumer of the fan-out queue. */
   readonly workerFunction: IFunction;
   /** Functions that call the access provider. Each log group gets the provider-failure metric filter. */
   readonly accessCheckFunctions: readonly MonitoredFunction[];
-  readonly streamDeadLetterQueue: IQueue;
   readonly fanoutQueue: IQueue;
   readonly fanoutDeadLetterQueue: IQueue;
 }
@@ -196,7 +208,11 @@ export class CommAlarms extends Construct {
 
   private addDeliveryAlarms(resources: MonitoredResources): void {
     const deliveryFunctions = [
-      { name: 'stream-consumer', label: 'The posts stream consumer', function: resources.streamFunction },
+      ...resources.streamConsumers.map(({ alarmPrefix, label, function: consumer }) => ({
+        name: `${alarmPrefix}-consumer`,
+        label: `The ${label} consumer`,
+        function: consumer,
+      })),
       { name: 'fanout-worker', label: 'The fan-out worker', function: resources.workerFunction },
     ];
     for (const { name, label, function: deliveryFunction } of deliveryFunctions) {
@@ -218,17 +234,25 @@ export class CommAlarms extends Construct {
       });
     }
 
-    this.addAlarm({
-      name: 'stream-iterator-age',
-      description: `The posts stream consumer lagged more than ${ALARM_THRESHOLDS.iteratorAgeMs / 1000} s behind the stream for ${LAG_EVALUATION_PERIODS} minutes.`,
-      metric: resources.streamFunction.metric('IteratorAge', { statistic: Stats.MAXIMUM, period: ONE_MINUTE }),
-      threshold: ALARM_THRESHOLDS.iteratorAgeMs,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: LAG_EVALUATION_PERIODS,
-    });
+    // With only the FunctionName dimension, IteratorAge covers every stream
+    // of a consumer, and the Maximum statistic reports the slowest one.
+    for (const { alarmPrefix, label, function: consumer } of resources.streamConsumers) {
+      this.addAlarm({
+        name: `${alarmPrefix}-iterator-age`,
+        description: `The ${label} consumer lagged more than ${ALARM_THRESHOLDS.iteratorAgeMs / 1000} s behind the stream for ${LAG_EVALUATION_PERIODS} minutes.`,
+        metric: consumer.metric('IteratorAge', { statistic: Stats.MAXIMUM, period: ONE_MINUTE }),
+        threshold: ALARM_THRESHOLDS.iteratorAgeMs,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: LAG_EVALUATION_PERIODS,
+      });
+    }
 
     const deadLetterQueues = [
-      { name: 'stream-dlq-depth', label: 'stream dead-letter queue', queue: resources.streamDeadLetterQueue },
+      ...resources.streamConsumers.map(({ alarmPrefix, label, deadLetterQueue }) => ({
+        name: `${alarmPrefix}-dlq-depth`,
+        label: `${label} dead-letter queue`,
+        queue: deadLetterQueue,
+      })),
       { name: 'fanout-dlq-depth', label: 'fan-out dead-letter queue', queue: resources.fanoutDeadLetterQueue },
     ];
     for (const { name, label, queue } of deadLetterQueues) {

@@ -4,7 +4,7 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
-import { CommAlarms, type MonitoredFunction } from './alarms.js';
+import { CommAlarms, type MonitoredFunction, type MonitoredStreamConsumer } from './alarms.js';
 import { readCommSettings, type CommSettings } from './config.js';
 import { CommDashboard } from './dashboard.js';
 import { DataTables } from './data-tables.js';
@@ -22,8 +22,35 @@ import {
 import { WEBSOCKET_ROUTES } from './realtime-settings.js';
 import { RouteFunction, checksAccess } from './route-function.js';
 import { ROUTES } from './routes.js';
-import { PostsStreamFanout } from './stream-fanout.js';
+import { StreamFanout } from './stream-fanout.js';
+import type { TableId } from './table-definitions.js';
 import { CommWebSocketApi } from './websocket-api.js';
+
+/** A consumer of table streams, and the names its dead-letter queue and alarms carry. */
+interface StreamConsumerDefinition {
+  readonly handler: RealtimeHandler;
+  /** Tables whose streams invoke the consumer. */
+  readonly tables: readonly TableId[];
+  /** Lower-case name in alarm descriptions and dashboard labels. */
+  readonly label: string;
+  /** Start of the consumer's alarm names, such as `stream` in `stream-iterator-age`. */
+  readonly alarmPrefix: string;
+}
+
+const STREAM_CONSUMERS: readonly StreamConsumerDefinition[] = [
+  // The posts consumer's alarms predate the forum stream and keep their names.
+  { handler: 'stream-posts', tables: ['posts'], label: 'posts stream', alarmPrefix: 'stream' },
+  // Topic changes (moderation) and message changes reach the same topic subscribers.
+  { handler: 'stream-forums', tables: ['topics', 'messages'], label: 'forum stream', alarmPrefix: 'forum-stream' },
+];
+
+/** A stream consumer's function with the definition it came from. */
+interface CreatedStreamConsumer {
+  readonly definition: StreamConsumerDefinition;
+  /** Consumer name in StreamFanout, the PascalCase handler, such as `StreamPosts`. */
+  readonly name: string;
+  readonly function: RealtimeFunction;
+}
 
 /**
  * Properties of {@link CommStack}. The layer's own settings come from CDK
@@ -35,9 +62,10 @@ export type CommStackProps = StackProps;
 /**
  * The communication layer: DynamoDB tables, the private media bucket, one
  * Lambda function per HTTP route, and the HTTP API with its JWT authorizer.
- * It also contains the WebSocket API and delivers post changes from the
- * posts stream to sockets and to the integration event bus. CloudWatch
- * alarms notify one SNS topic, and one dashboard shows the same metrics.
+ * It also contains the WebSocket API and delivers post, topic and message
+ * changes from the table streams to sockets and to the integration event
+ * bus. CloudWatch alarms notify one SNS topic, and one dashboard shows the
+ * same metrics.
  *
  * @throws Error listing every invalid or missing context key.
  */
@@ -50,9 +78,10 @@ export class CommStack extends Stack {
   /** WebSocket, stream and queue functions, keyed by handler. */
   readonly realtimeFunctions: ReadonlyMap<RealtimeHandler, RealtimeFunction>;
   readonly webSocketApi: CommWebSocketApi;
-  /** Receives integration events (post published, updated, deleted) for the platform. */
+  /** Receives integration events for the platform: post and message changes, and topic moderation. */
   readonly eventBus: EventBus;
-  readonly postsFanout: PostsStreamFanout;
+  /** The stream consumers' dead-letter queues and the shared fan-out queue. */
+  readonly fanout: StreamFanout;
   /** Receives every alarm's ALARM and OK notifications. */
   readonly alarmTopic: Topic;
   readonly alarms: CommAlarms;
@@ -78,6 +107,11 @@ export class CommStack extends Stack {
       ADMIN_GROUP: this.settings.adminGroup,
       MODERATOR_GROUP: this.settings.moderatorGroup,
     };
+    const forumPosting = {
+      FORUM_EDIT_WINDOW_HOURS: String(this.settings.forumEditWindowHours),
+      FORUM_RATE_LIMIT_MESSAGES: String(this.settings.forumRateLimitMessages),
+      FORUM_RATE_LIMIT_WINDOW_SECONDS: String(this.settings.forumRateLimitWindowSeconds),
+    };
     this.functions = ROUTES.map(
       (route) =>
         new RouteFunction(this, toPascalCase(route.handler), {
@@ -86,6 +120,7 @@ export class CommStack extends Stack {
           mediaBucket: this.media,
           environment,
           accessProvider,
+          forumPosting,
           logRetention: this.settings.logRetentionDays,
         }),
     );
@@ -132,14 +167,22 @@ export class CommStack extends Stack {
 
     this.eventBus = new EventBus(this, 'IntegrationEventBus', {
       eventBusName: `${this.stackName}-integration-events`,
-      description: 'Integration events of the communication layer: post published, updated and deleted.',
+      description:
+        'Integration events of the communication layer: post published, updated and deleted; message created, updated and deleted; topic updated.',
     });
 
-    const streamFunction = realtimeFunction(REALTIME_FUNCTIONS['stream-posts']);
+    const streamConsumers: CreatedStreamConsumer[] = STREAM_CONSUMERS.map((definition) => ({
+      definition,
+      name: toPascalCase(definition.handler),
+      function: realtimeFunction(REALTIME_FUNCTIONS[definition.handler]),
+    }));
     const workerFunction = realtimeFunction(REALTIME_FUNCTIONS['fanout-worker']);
-    this.postsFanout = new PostsStreamFanout(this, 'PostsFanout', {
-      postsTable: this.tables.get('posts').table,
-      streamFunction: streamFunction.function,
+    this.fanout = new StreamFanout(this, 'Delivery', {
+      consumers: streamConsumers.map(({ definition, name, function: consumer }) => ({
+        name,
+        tables: definition.tables.map((id) => this.tables.get(id).table),
+        function: consumer.function,
+      })),
       workerFunction: workerFunction.function,
       webSocketStage: this.webSocketApi.stage,
       eventBus: this.eventBus,
@@ -153,7 +196,7 @@ export class CommStack extends Stack {
     if (this.settings.alarmEmail !== undefined) {
       this.alarmTopic.addSubscription(new EmailSubscription(this.settings.alarmEmail));
     }
-    this.alarms = this.createAlarms(streamFunction, workerFunction);
+    this.alarms = this.createAlarms(streamConsumers, workerFunction);
     this.dashboard = new CommDashboard(this, 'Dashboard', {
       resources: this.alarms.resources,
       alarms: this.alarms.alarms,
@@ -165,9 +208,10 @@ export class CommStack extends Stack {
 
   /**
    * Creates the alarms over the HTTP and WebSocket APIs, every route
-   * function, the delivery functions and queues, and the access provider.
+   * function, the stream consumers, the fan-out worker and queues, and the
+   * access provider.
    */
-  private createAlarms(streamFunction: RealtimeFunction, workerFunction: RealtimeFunction): CommAlarms {
+  private createAlarms(streamConsumers: readonly CreatedStreamConsumer[], workerFunction: RealtimeFunction): CommAlarms {
     const monitored = (handler: string, source: RouteFunction | RealtimeFunction): MonitoredFunction => ({
       handler,
       function: source.function,
@@ -181,6 +225,12 @@ export class CommStack extends Stack {
       ...accessCheckRoutes.map((routeFunction) => monitored(routeFunction.route.handler, routeFunction)),
       ...accessCheckRealtime.map((realtimeFunction) => monitored(realtimeFunction.definition.handler, realtimeFunction)),
     ];
+    const monitoredConsumers: MonitoredStreamConsumer[] = streamConsumers.map(({ definition, name, function: consumer }) => ({
+      alarmPrefix: definition.alarmPrefix,
+      label: definition.label,
+      function: consumer.function,
+      deadLetterQueue: this.fanout.streamDeadLetterQueue(name),
+    }));
 
     return new CommAlarms(this, 'Alarms', {
       topic: this.alarmTopic,
@@ -188,12 +238,11 @@ export class CommStack extends Stack {
         httpApi: this.httpApi.api,
         webSocketStage: this.webSocketApi.stage,
         routeFunctions,
-        streamFunction: streamFunction.function,
+        streamConsumers: monitoredConsumers,
         workerFunction: workerFunction.function,
         accessCheckFunctions,
-        streamDeadLetterQueue: this.postsFanout.streamDeadLetterQueue,
-        fanoutQueue: this.postsFanout.fanoutQueue,
-        fanoutDeadLetterQueue: this.postsFanout.fanoutDeadLetterQueue,
+        fanoutQueue: this.fanout.fanoutQueue,
+        fanoutDeadLetterQueue: this.fanout.fanoutDeadLetterQueue,
       },
     });
   }

@@ -53,6 +53,11 @@ export const CONTEXT_DEFAULTS = {
   mediaUploadUrlSeconds: 900,
   /** Deleted or overwritten media stays recoverable this long. */
   mediaNoncurrentVersionDays: 30,
+  // The forum defaults equal those of lambdas/config.ts, so a handler that
+  // runs without the FORUM_* variables (the local stack, a test) applies the same rules.
+  forumEditWindowHours: 48,
+  forumRateLimitMessages: 10,
+  forumRateLimitWindowSeconds: 60,
 } as const;
 
 /** Settings of the communication layer, read from CDK context and validated. */
@@ -101,6 +106,12 @@ export interface CommSettings {
   readonly mediaNoncurrentVersionDays: number;
   /** Address that the alarm topic emails. Without it the topic has no subscription. */
   readonly alarmEmail?: string;
+  /** Hours after a message's `created_at` during which its author may edit it. */
+  readonly forumEditWindowHours: number;
+  /** Messages and topics one user may write per rate-limit window, across all forums. 0 turns the limit off. */
+  readonly forumRateLimitMessages: number;
+  /** Length of the fixed rate-limit window, in seconds. */
+  readonly forumRateLimitWindowSeconds: number;
 }
 
 const HOW_TO_SET = 'Set each key under "context" in cdk.json or pass -c KEY=VALUE to cdk.';
@@ -192,6 +203,19 @@ export function readCommSettings(node: Node): CommSettings {
       min: 1,
     }),
     alarmEmail: reader.optionalEmail('alarmEmail'),
+    forumEditWindowHours: reader.integer('forumEditWindowHours', {
+      fallback: CONTEXT_DEFAULTS.forumEditWindowHours,
+      min: 1,
+    }),
+    // 0 is allowed here: the handlers read FORUM_RATE_LIMIT_MESSAGES=0 as "no limit".
+    forumRateLimitMessages: reader.integer('forumRateLimitMessages', {
+      fallback: CONTEXT_DEFAULTS.forumRateLimitMessages,
+      min: 0,
+    }),
+    forumRateLimitWindowSeconds: reader.integer('forumRateLimitWindowSeconds', {
+      fallback: CONTEXT_DEFAULTS.forumRateLimitWindowSeconds,
+      min: 1,
+    }),
   };
 
   reader.throwIfInvalid();

@@ -31,7 +31,7 @@ export interface CommDashboardProps {
 
 /**
  * One CloudWatch dashboard, `<stack name>-operations`: the state of every
- * alarm, then the HTTP API, the stream consumer and fan-out worker, the
+ * alarm, then the HTTP API, the stream consumers and fan-out worker, the
  * delivery lag, the dead-letter queues and the access provider failures.
  */
 export class CommDashboard extends Construct {
@@ -41,7 +41,8 @@ export class CommDashboard extends Construct {
     super(scope, id);
 
     const { resources } = props;
-    const { httpApi, streamFunction, workerFunction } = resources;
+    const { httpApi, streamConsumers, workerFunction } = resources;
+    const labeledConsumers = streamConsumers.map((consumer) => ({ ...consumer, label: capitalize(consumer.label) }));
 
     this.dashboard = new Dashboard(this, 'Dashboard', {
       dashboardName: `${Stack.of(this).stackName}-operations`,
@@ -66,17 +67,19 @@ export class CommDashboard extends Construct {
 
     this.dashboard.addWidgets(
       new GraphWidget({
-        title: 'Stream consumer and fan-out worker: errors and throttles',
+        title: 'Stream consumers and fan-out worker: errors and throttles',
         left: [
-          ...functionMetrics(streamFunction, 'Stream consumer'),
+          ...labeledConsumers.flatMap(({ label, function: consumer }) => functionMetrics(consumer, `${label} consumer`)),
           ...functionMetrics(workerFunction, 'Fan-out worker'),
         ],
         width: HALF_WIDTH,
       }),
       new GraphWidget({
-        title: 'Stream consumer and fan-out worker: duration p99 (ms)',
+        title: 'Stream consumers and fan-out worker: duration p99 (ms)',
         left: [
-          streamFunction.metricDuration({ statistic: Stats.p(99), period: FIVE_MINUTES, label: 'Stream consumer p99' }),
+          ...labeledConsumers.map(({ label, function: consumer }) =>
+            consumer.metricDuration({ statistic: Stats.p(99), period: FIVE_MINUTES, label: `${label} consumer p99` }),
+          ),
           workerFunction.metricDuration({ statistic: Stats.p(99), period: FIVE_MINUTES, label: 'Fan-out worker p99' }),
         ],
         width: HALF_WIDTH,
@@ -86,9 +89,9 @@ export class CommDashboard extends Construct {
     this.dashboard.addWidgets(
       new GraphWidget({
         title: 'Delivery lag',
-        left: [
-          streamFunction.metric('IteratorAge', { statistic: Stats.MAXIMUM, period: ONE_MINUTE, label: 'Stream iterator age max (ms)' }),
-        ],
+        left: labeledConsumers.map(({ label, function: consumer }) =>
+          consumer.metric('IteratorAge', { statistic: Stats.MAXIMUM, period: ONE_MINUTE, label: `${label} iterator age max (ms)` }),
+        ),
         right: [
           resources.fanoutQueue.metricApproximateAgeOfOldestMessage({
             statistic: Stats.MAXIMUM,
@@ -101,11 +104,13 @@ export class CommDashboard extends Construct {
       new GraphWidget({
         title: 'Dead-letter queues and access provider failures',
         left: [
-          resources.streamDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
-            statistic: Stats.MAXIMUM,
-            period: FIVE_MINUTES,
-            label: 'Stream DLQ messages',
-          }),
+          ...labeledConsumers.map(({ label, deadLetterQueue }) =>
+            deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+              statistic: Stats.MAXIMUM,
+              period: FIVE_MINUTES,
+              label: `${label} DLQ messages`,
+            }),
+          ),
           resources.fanoutDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
             statistic: Stats.MAXIMUM,
             period: FIVE_MINUTES,
@@ -125,4 +130,8 @@ function functionMetrics(handler: IFunction, label: string): IMetric[] {
     handler.metricErrors({ statistic: Stats.SUM, period: FIVE_MINUTES, label: `${label} errors` }),
     handler.metricThrottles({ statistic: Stats.SUM, period: FIVE_MINUTES, label: `${label} throttles` }),
   ];
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }

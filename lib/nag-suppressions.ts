@@ -6,7 +6,7 @@ import { MEDIA_KEY_PREFIX } from './media-bucket.js';
 import type { RealtimeHandler } from './realtime-functions.js';
 
 /** Handlers whose functions send deltas through the stage's `@connections` endpoint (see stream-fanout.ts). */
-const DELIVERY_HANDLERS: readonly RealtimeHandler[] = ['stream-posts', 'fanout-worker'];
+const DELIVERY_HANDLERS: readonly RealtimeHandler[] = ['stream-posts', 'stream-forums', 'fanout-worker'];
 
 /**
  * Acknowledges the AwsSolutions (cdk-nag) findings that do not apply to this
@@ -49,12 +49,14 @@ function acknowledgeStorage(stack: CommStack): void {
       'The bucket blocks public access, and clients reach objects only through short-lived presigned URLs from the API.',
   });
 
-  Validations.of(stack.postsFanout.streamDeadLetterQueue).acknowledge({
-    id: 'AwsSolutions-SQS3',
-    reason:
-      'This queue is itself a dead-letter queue: the on-failure destination of the posts stream event source. ' +
-      'cdk-nag only recognizes queues named in another queue’s redrive policy as dead-letter queues.',
-  });
+  for (const deadLetterQueue of stack.fanout.streamDeadLetterQueues.values()) {
+    Validations.of(deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        'This queue is itself a dead-letter queue: the on-failure destination of a table stream event source. ' +
+        'cdk-nag only recognizes queues named in another queue’s redrive policy as dead-letter queues.',
+    });
+  }
 }
 
 function acknowledgeWebSocketApi(stack: CommStack): void {

@@ -18,6 +18,7 @@ export type RealtimeHandler =
   | 'ws-disconnect'
   | MessageRouteHandler
   | 'stream-posts'
+  | 'stream-forums'
   | 'fanout-worker';
 
 /** Handler module, description, timeout and table access of one realtime function. */
@@ -34,8 +35,8 @@ export interface RealtimeFunctionDefinition {
 }
 
 /**
- * Stream batches contain up to 100 records, and each lists the channel's
- * subscribers and delivers the first fan-out batch itself. Re-checking
+ * Stream batches contain up to 100 records, and each lists the channel's or
+ * topic's subscribers and delivers the first fan-out batch itself. Re-checking
  * expired decisions costs up to one provider timeout (1 s by default) per
  * 25 parallel sends.
  */
@@ -62,6 +63,16 @@ const ACCESS_CHECK: readonly TableAccess[] = [
 const REMOVE_CONNECTION: readonly TableAccess[] = [
   { table: 'connections', index: CONNECTIONS_BY_CONNECTION_INDEX, actions: ['dynamodb:Query'] },
   { table: 'connections', actions: ['dynamodb:BatchWriteItem'] },
+];
+
+/**
+ * A forum delta's access check first reads the topic (for its forum) and the
+ * forum (for its linked channel), then decides like a post with
+ * ACCESS_CHECK.
+ */
+const FORUM_ACCESS_CHECK: readonly TableAccess[] = [
+  { table: 'topics', actions: ['dynamodb:GetItem'] },
+  { table: 'forums', actions: ['dynamodb:GetItem'] },
 ];
 
 /**
@@ -105,7 +116,13 @@ export const REALTIME_FUNCTIONS: Readonly<Record<RealtimeHandler, RealtimeFuncti
     handler: 'ws-subscribe',
     description: 'WebSocket subscribe',
     timeoutSeconds: FUNCTION_TIMEOUT_SECONDS,
-    tableAccess: [...ACCESS_CHECK, { table: 'connections', actions: ['dynamodb:GetItem', 'dynamodb:PutItem'] }],
+    // A topic subscription checks access through the topic's forum.
+    tableAccess: [
+      ...FORUM_ACCESS_CHECK,
+      ...ACCESS_CHECK,
+      // The subscription is stored in a transaction with a ConditionCheck that the connection still exists.
+      { table: 'connections', actions: ['dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:PutItem'] },
+    ],
     checksAccess: true,
   },
   'ws-unsubscribe': {
@@ -137,12 +154,21 @@ export const REALTIME_FUNCTIONS: Readonly<Record<RealtimeHandler, RealtimeFuncti
     tableAccess: [{ table: 'connections', actions: ['dynamodb:Query'] }, ...DELIVERY],
     checksAccess: true,
   },
+  'stream-forums': {
+    handler: 'stream-forums',
+    description: 'Topics and messages table stream consumer',
+    timeoutSeconds: STREAM_TIMEOUT_SECONDS,
+    // Query on the table lists a topic's subscriptions.
+    tableAccess: [{ table: 'connections', actions: ['dynamodb:Query'] }, ...FORUM_ACCESS_CHECK, ...DELIVERY],
+    checksAccess: true,
+  },
   'fanout-worker': {
     handler: 'fanout-worker',
     description: 'Fan-out queue consumer',
     timeoutSeconds: FANOUT_TIMEOUT_SECONDS,
     // The subscribers arrive in the message, so the worker never lists them.
-    tableAccess: DELIVERY,
+    // It delivers channel and topic batches alike, so it reads topics and forums too.
+    tableAccess: [...FORUM_ACCESS_CHECK, ...DELIVERY],
     checksAccess: true,
   },
 };

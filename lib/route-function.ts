@@ -32,6 +32,14 @@ export interface RouteFunctionProps {
   readonly accessProvider?: AccessProviderBinding;
 
   /**
+   * Forum posting settings (the FORUM_* variables), applied only when the
+   * route applies the posting rules (see {@link appliesPostingRules}).
+   *
+   * @default - none, so those handlers fall back to their built-in defaults
+   */
+  readonly forumPosting?: Readonly<Record<string, string>>;
+
+  /**
    * The media bucket. A route whose `media` lists access kinds gets the
    * MEDIA_* variables and exactly those grants. Other routes get neither.
    *
@@ -63,10 +71,23 @@ export function checksAccess(route: RouteDefinition): boolean {
 }
 
 /**
+ * Handlers that apply the forum posting rules: the rate limit on new topics
+ * and messages, and the edit window on edits. Each handler reads all three
+ * FORUM_* variables at start-up, so each gets all three. A value set in
+ * context then never gives way to a handler's default.
+ */
+const POSTING_RULE_HANDLERS: ReadonlySet<string> = new Set(['create-topic', 'post-message', 'edit-message']);
+
+/** Tells whether a route applies the forum posting rules and so needs the FORUM_* variables. */
+export function appliesPostingRules(route: RouteDefinition): boolean {
+  return POSTING_RULE_HANDLERS.has(route.handler);
+}
+
+/**
  * The Lambda function behind one HTTP route (see {@link HandlerFunction}),
  * with the table names its route uses as environment variables,
- * least-privilege DynamoDB grants, and media grants when the route names
- * any.
+ * least-privilege DynamoDB grants, media grants when the route names any,
+ * and the forum posting settings when it applies the posting rules.
  *
  * @throws Error when the route needs media access but no `mediaBucket` is given.
  */
@@ -81,7 +102,12 @@ export class RouteFunction extends HandlerFunction {
       description: `${route.method} ${route.path}`,
       roleDescription: `Runs the function behind ${route.method} ${route.path}`,
       timeout: Duration.seconds(route.timeoutSeconds),
-      environment: { ...props.environment, ...tableEnvironment(route, props.tables), ...media.environment },
+      environment: {
+        ...props.environment,
+        ...tableEnvironment(route, props.tables),
+        ...media.environment,
+        ...(appliesPostingRules(route) ? props.forumPosting : {}),
+      },
       statements: [...tableStatements(route, props.tables), ...media.statements],
       accessProvider: checksAccess(route) ? props.accessProvider : undefined,
       logRetention: props.logRetention,

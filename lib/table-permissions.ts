@@ -1,5 +1,6 @@
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { DataTable, DataTables } from './data-tables.js';
+import { indexQueriesOf } from './route-index-queries.js';
 import type { RouteDefinition } from './routes.js';
 import type { TableId } from './table-definitions.js';
 
@@ -64,20 +65,32 @@ export interface TableAccess {
 
 /**
  * Builds the DynamoDB statements for one route function: reads on the tables
- * in `route.reads` (and their indexes), writes on the tables in
- * `route.writes` (PutItem only for the audit table), and the audit Deny.
- * Every statement names table ARNs, never `*`.
+ * in `route.reads` and on the indexes the route queries (see
+ * ROUTE_INDEX_QUERIES), writes on the tables in `route.writes` (PutItem only
+ * for the audit table), and the audit Deny. Every statement names table or
+ * index ARNs, never `*`.
+ *
+ * @throws Error when the route queries an index of a table its `reads` do
+ *   not list, or an index the table does not define.
  */
 export function tableStatements(route: RouteDefinition, tables: DataTables): PolicyStatement[] {
   const statements: PolicyStatement[] = [];
 
   const readTables = unique(route.reads).map((id) => tables.get(id));
+  const queriedIndexArns = indexQueriesOf(route).map(({ table, indexName }) => {
+    if (!route.reads.includes(table)) {
+      throw new Error(
+        `Route ${route.method} ${route.path} queries index "${indexName}" of table "${table}", but its reads do not list "${table}". Add the table to the route's reads in routes.ts or remove the index from ROUTE_INDEX_QUERIES.`,
+      );
+    }
+    return indexArn(tables.get(table), indexName);
+  });
   if (readTables.length > 0) {
     statements.push(
       new PolicyStatement({
         sid: 'ReadTables',
         actions: [...READ_ACTIONS],
-        resources: readTables.flatMap(tableAndIndexArns),
+        resources: [...readTables.map((entry) => entry.table.tableArn), ...queriedIndexArns],
       }),
     );
   }
@@ -161,15 +174,9 @@ function indexArn({ definition, table }: DataTable, indexName: string): string {
   const indexes = [...(definition.localIndexes ?? []), ...(definition.globalIndexes ?? [])];
   if (!indexes.some((index) => index.indexName === indexName)) {
     const known = indexes.map((index) => index.indexName).join(', ') || 'none';
-    throw new Error(`Table "${definition.id}" has no index "${indexName}". Its indexes: ${known}. Fix the index name in the table access entry.`);
+    throw new Error(`Table "${definition.id}" has no index "${indexName}". Its indexes: ${known}. Fix the index name in the table access entry or in ROUTE_INDEX_QUERIES.`);
   }
   return `${table.tableArn}/index/${indexName}`;
-}
-
-/** Returns the table ARN and one ARN per index, because Query on an index is authorized on the index ARN. */
-function tableAndIndexArns({ definition, table }: DataTable): string[] {
-  const indexes = [...(definition.localIndexes ?? []), ...(definition.globalIndexes ?? [])];
-  return [table.tableArn, ...indexes.map((index) => `${table.tableArn}/index/${index.indexName}`)];
 }
 
 function unique<T>(items: readonly T[]): T[] {

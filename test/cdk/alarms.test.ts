@@ -6,10 +6,15 @@ import { buildStack, functionIdByDescription, functionIdForRoute, onlyResourceId
 const template = synthTemplate();
 
 const STREAM = 'Posts table stream consumer';
+const FORUM_STREAM = 'Topics and messages table stream consumer';
 const WORKER = 'Fan-out queue consumer';
 
-/** 14 route error rates, 2 API alarms, 4 delivery function alarms, iterator age, 2 DLQs, queue age, provider failures. */
-const EXPECTED_ALARM_COUNT = 25;
+/**
+ * 28 route error rates, 2 API alarms, 6 delivery function alarms (errors and
+ * throttles of two stream consumers and the worker), 2 iterator ages, 3 DLQs,
+ * queue age and provider failures.
+ */
+const EXPECTED_ALARM_COUNT = 43;
 
 type Dimension = { Name: string; Value: unknown };
 
@@ -135,7 +140,7 @@ describe('alarm topic', () => {
 });
 
 describe('alarms', () => {
-  it('stack has 25 alarms', () => {
+  it('stack has 43 alarms', () => {
     template.resourceCountIs('AWS::CloudWatch::Alarm', EXPECTED_ALARM_COUNT);
   });
 
@@ -168,6 +173,10 @@ describe('alarms', () => {
     ['fanout-worker-throttles', 'AWS/Lambda', 'Throttles', 'Sum', 300, 'GreaterThanOrEqualToThreshold', 1, 1],
     ['stream-iterator-age', 'AWS/Lambda', 'IteratorAge', 'Maximum', 60, 'GreaterThanThreshold', 60_000, 3],
     ['stream-dlq-depth', 'AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'Maximum', 300, 'GreaterThanOrEqualToThreshold', 1, 1],
+    ['forum-stream-consumer-errors', 'AWS/Lambda', 'Errors', 'Sum', 300, 'GreaterThanOrEqualToThreshold', 1, 1],
+    ['forum-stream-consumer-throttles', 'AWS/Lambda', 'Throttles', 'Sum', 300, 'GreaterThanOrEqualToThreshold', 1, 1],
+    ['forum-stream-iterator-age', 'AWS/Lambda', 'IteratorAge', 'Maximum', 60, 'GreaterThanThreshold', 60_000, 3],
+    ['forum-stream-dlq-depth', 'AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'Maximum', 300, 'GreaterThanOrEqualToThreshold', 1, 1],
     ['fanout-dlq-depth', 'AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'Maximum', 300, 'GreaterThanOrEqualToThreshold', 1, 1],
     ['fanout-queue-age', 'AWS/SQS', 'ApproximateAgeOfOldestMessage', 'Maximum', 60, 'GreaterThanThreshold', 60, 3],
   ])('%s watches %s %s', (name, namespace, metricName, statistic, period, comparison, threshold, evaluationPeriods) => {
@@ -186,6 +195,9 @@ describe('alarms', () => {
     ['stream-consumer-errors', STREAM],
     ['stream-consumer-throttles', STREAM],
     ['stream-iterator-age', STREAM],
+    ['forum-stream-consumer-errors', FORUM_STREAM],
+    ['forum-stream-consumer-throttles', FORUM_STREAM],
+    ['forum-stream-iterator-age', FORUM_STREAM],
     ['fanout-worker-errors', WORKER],
     ['fanout-worker-throttles', WORKER],
   ])('%s is on the %s', (name, description) => {
@@ -197,9 +209,10 @@ describe('alarms', () => {
   });
 
   it.each([
-    ['stream-dlq-depth', 'PostsFanoutStreamDeadLetterQueue'],
-    ['fanout-dlq-depth', 'PostsFanoutFanoutDeadLetterQueue'],
-    ['fanout-queue-age', 'PostsFanoutFanoutQueue'],
+    ['stream-dlq-depth', 'DeliveryStreamPostsDeadLetterQueue'],
+    ['forum-stream-dlq-depth', 'DeliveryStreamForumsDeadLetterQueue'],
+    ['fanout-dlq-depth', 'DeliveryFanoutDeadLetterQueue'],
+    ['fanout-queue-age', 'DeliveryFanoutQueue'],
   ])('%s is on %s', (name, queuePrefix) => {
     const properties = alarm(template, name);
 
@@ -263,8 +276,8 @@ describe('route function error rates', () => {
   it('one alarm per route', () => {
     const routeAlarms = allAlarms(template).filter((properties) => properties.AlarmName.endsWith('-error-rate'));
 
-    expect(routeAlarms).toHaveLength(14);
-    expect(ROUTES).toHaveLength(14);
+    expect(routeAlarms).toHaveLength(28);
+    expect(ROUTES).toHaveLength(28);
   });
 
   it.each(ROUTES.map((route) => [route.handler, `${route.method} ${route.path}`]))(
@@ -289,15 +302,27 @@ describe('route function error rates', () => {
 });
 
 describe('access provider metric filters', () => {
-  /** Functions that call the access provider: four reader routes, the attachment URL route and three realtime functions. */
+  /**
+   * Functions that call the access provider: four channel reader routes, the
+   * attachment URL route, the seven forum routes that read or write as a
+   * member, and four realtime functions.
+   */
   const ACCESS_CHECKING_FUNCTIONS = [
     'GET /api/mobile/channels',
     'GET /api/mobile/channels/{channelId}',
     'GET /api/mobile/channels/{channelId}/posts',
     'GET /api/mobile/channels/{channelId}/posts/{postId}',
     'POST /api/mobile/channels/{channelId}/posts/{postId}/attachments/{attachmentId}/url',
+    'GET /api/mobile/forums',
+    'GET /api/mobile/forums/{forumId}/topics',
+    'POST /api/mobile/forums/{forumId}/topics',
+    'GET /api/mobile/topics/{topicId}',
+    'GET /api/mobile/topics/{topicId}/messages',
+    'POST /api/mobile/topics/{topicId}/messages',
+    'PATCH /api/mobile/topics/{topicId}/messages/{messageId}',
     'WebSocket subscribe',
     STREAM,
+    FORUM_STREAM,
     WORKER,
   ];
 
@@ -344,16 +369,51 @@ describe('dashboard', () => {
   it.each([
     ['HTTP API requests and 5xx', ['Count', '5xx']],
     ['HTTP API latency p99 (ms)', ['Latency']],
-    ['Stream consumer and fan-out worker: errors and throttles', ['Errors', 'Throttles', 'Errors', 'Throttles']],
-    ['Stream consumer and fan-out worker: duration p99 (ms)', ['Duration', 'Duration']],
-    ['Delivery lag', ['IteratorAge', 'ApproximateAgeOfOldestMessage']],
-    ['Dead-letter queues and access provider failures', ['ApproximateNumberOfMessagesVisible', 'ApproximateNumberOfMessagesVisible', 'AccessProviderFailures']],
+    ['Stream consumers and fan-out worker: errors and throttles', ['Errors', 'Throttles', 'Errors', 'Throttles', 'Errors', 'Throttles']],
+    ['Stream consumers and fan-out worker: duration p99 (ms)', ['Duration', 'Duration', 'Duration']],
+    ['Delivery lag', ['IteratorAge', 'IteratorAge', 'ApproximateAgeOfOldestMessage']],
+    [
+      'Dead-letter queues and access provider failures',
+      ['ApproximateNumberOfMessagesVisible', 'ApproximateNumberOfMessagesVisible', 'ApproximateNumberOfMessagesVisible', 'AccessProviderFailures'],
+    ],
   ])('graph "%s" shows %j', (title, metricNames) => {
     const graph = dashboardBody(template).widgets.find((widget) => widget.properties.title === title);
 
     const metrics = graph?.properties.metrics as unknown[][];
 
     expect(metrics.map((metric) => metric[1])).toEqual(metricNames);
+  });
+
+  it.each([
+    [
+      'Stream consumers and fan-out worker: errors and throttles',
+      [
+        'Posts stream consumer errors',
+        'Posts stream consumer throttles',
+        'Forum stream consumer errors',
+        'Forum stream consumer throttles',
+        'Fan-out worker errors',
+        'Fan-out worker throttles',
+      ],
+    ],
+    [
+      'Stream consumers and fan-out worker: duration p99 (ms)',
+      ['Posts stream consumer p99', 'Forum stream consumer p99', 'Fan-out worker p99'],
+    ],
+    [
+      'Delivery lag',
+      ['Posts stream iterator age max (ms)', 'Forum stream iterator age max (ms)', 'Oldest fan-out message (s)'],
+    ],
+    [
+      'Dead-letter queues and access provider failures',
+      ['Posts stream DLQ messages', 'Forum stream DLQ messages', 'Fan-out DLQ messages', 'Access provider failures'],
+    ],
+  ])('graph "%s" labels %j', (title, labels) => {
+    const graph = dashboardBody(template).widgets.find((widget) => widget.properties.title === title);
+
+    const metrics = graph?.properties.metrics as unknown[][];
+
+    expect(metrics.map((metric) => (metric.at(-1) as { label?: string }).label)).toEqual(labels);
   });
 
   it('has one alarm row and six graphs', () => {

@@ -47,6 +47,9 @@ describe('readCommSettings', () => {
       mediaUploadUrlSeconds: 900,
       mediaUploadOrigins: [],
       mediaNoncurrentVersionDays: 30,
+      forumEditWindowHours: 48,
+      forumRateLimitMessages: 10,
+      forumRateLimitWindowSeconds: 60,
     });
   });
 
@@ -67,6 +70,9 @@ describe('readCommSettings', () => {
       mediaUploadUrlSeconds: '3600',
       mediaUploadOrigins: '["https://admin.example.com"]',
       mediaNoncurrentVersionDays: '7',
+      forumEditWindowHours: '24',
+      forumRateLimitMessages: '0',
+      forumRateLimitWindowSeconds: '300',
     });
 
     expect(settings.jwtAudience).toEqual(['mobile', 'admin']);
@@ -83,6 +89,9 @@ describe('readCommSettings', () => {
     expect(settings.mediaUploadUrlSeconds).toBe(3600);
     expect(settings.mediaUploadOrigins).toEqual(['https://admin.example.com']);
     expect(settings.mediaNoncurrentVersionDays).toBe(7);
+    expect(settings.forumEditWindowHours).toBe(24);
+    expect(settings.forumRateLimitMessages).toBe(0);
+    expect(settings.forumRateLimitWindowSeconds).toBe(300);
   });
 
   it('accepts the largest single-PUT upload', () => {
@@ -165,6 +174,13 @@ describe('readCommSettings', () => {
     ['mediaUploadUrlSeconds', 604801, '"mediaUploadUrlSeconds" must be an integer from 1 to 604800, got 604801.'],
     ['mediaUploadOrigins', ['https://admin.example.com/upload'], '"mediaUploadOrigins" must be either ["*"] or a list of origins'],
     ['mediaNoncurrentVersionDays', 0, '"mediaNoncurrentVersionDays" must be an integer at least 1, got 0.'],
+    ['forumEditWindowHours', 0, '"forumEditWindowHours" must be an integer at least 1, got 0.'],
+    ['forumEditWindowHours', 1.5, '"forumEditWindowHours" must be an integer at least 1, got 1.5.'],
+    ['forumEditWindowHours', '48h', '"forumEditWindowHours" must be an integer at least 1, got "48h".'],
+    ['forumRateLimitMessages', -1, '"forumRateLimitMessages" must be an integer at least 0, got -1.'],
+    ['forumRateLimitMessages', 'ten', '"forumRateLimitMessages" must be an integer at least 0, got "ten".'],
+    ['forumRateLimitWindowSeconds', 0, '"forumRateLimitWindowSeconds" must be an integer at least 1, got 0.'],
+    ['forumRateLimitWindowSeconds', '-60', '"forumRateLimitWindowSeconds" must be an integer at least 1, got "-60".'],
   ])('rejects %s = %j', (key, value, expectedProblem) => {
     const read = () => settingsFor({ ...VALID, [key]: value });
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ROUTE_INDEX_QUERIES } from '../../lib/route-index-queries.js';
 import { ROUTES } from '../../lib/routes.js';
 import {
   actionsOf,
@@ -16,8 +17,8 @@ const template = synthTemplate();
 const withHttpProvider = synthTemplate({ accessProviderUrl: 'https://access.test.example/decide' });
 
 const ROUTE_KEYS = ROUTES.map((route) => `${route.method} ${route.path}`);
-/** WebSocket authorizer, $connect, $disconnect, four message routes, stream consumer and fan-out worker. */
-const REALTIME_HANDLER_COUNT = 9;
+/** WebSocket authorizer, $connect, $disconnect, four message routes, the posts and forum stream consumers and the fan-out worker. */
+const REALTIME_HANDLER_COUNT = 10;
 const READER_ROUTE = 'GET /api/mobile/channels/{channelId}/posts';
 const PUBLISH_ROUTE = 'POST /api/admin/channels/{channelId}/posts';
 
@@ -31,6 +32,14 @@ const READ = [
 const WRITE = ['dynamodb:ConditionCheckItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
 const READ_AND_WRITE = [...new Set([...READ, ...WRITE])].sort();
 const WRITE_ONLY_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
+
+/** Index ARNs by route key, for the routes that query a secondary index. Every other route gets none. */
+const QUERIED_INDEXES: Readonly<Record<string, readonly string[]>> = {
+  'GET /api/mobile/channels/{channelId}/posts': ['posts/index/by_published_at'],
+  'GET /api/admin/audit': ['audit/index/by_actor'],
+  'GET /api/mobile/forums/{forumId}/topics': ['topics/index/by_activity'],
+  'GET /api/mobile/topics/{topicId}/messages': ['messages/index/by_created_at'],
+};
 
 /** Routes that consult the access provider, which routes.ts marks by listing the access table in `reads`. */
 const ACCESS_CHECKING_ROUTES = ROUTES.filter((route) => route.reads.includes('access')).map(
@@ -194,6 +203,20 @@ describe('route function permissions', () => {
       audit: ['dynamodb:PutItem'],
       attachments: READ_AND_WRITE,
     });
+  });
+
+  it.each(ROUTE_KEYS)('%s gets only the indexes it queries', (routeKey) => {
+    const functionId = functionIdForRoute(template, routeKey);
+
+    const indexes = Object.keys(allowedTableActions(template, functionId)).filter((name) => name.includes('/index/'));
+
+    expect(indexes).toEqual(QUERIED_INDEXES[routeKey] ?? []);
+  });
+
+  it('index queries name existing routes', () => {
+    const handlers = ROUTES.map((route) => route.handler);
+
+    expect(Object.keys(ROUTE_INDEX_QUERIES).filter((handler) => !handlers.includes(handler))).toEqual([]);
   });
 
   it.each(ROUTE_KEYS.filter((routeKey) => routeKey.startsWith('GET ')))('%s has no write action', (routeKey) => {

@@ -109,6 +109,12 @@ describe('HTTP API', () => {
       'PUT /api/admin/access/{channelId}/users/{userId}': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
       'POST /api/admin/channels/{channelId}/uploads': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
       'GET /api/admin/audit': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
+      'POST /api/admin/forums': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
+      'PUT /api/admin/topics/{topicId}/lock': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
+      'PUT /api/admin/topics/{topicId}/pin': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
+      'PUT /api/admin/topics/{topicId}/slow-mode': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
+      'PUT /api/admin/forums/{forumId}/mutes/{userId}': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
+      'DELETE /api/admin/forums/{forumId}/mutes/{userId}': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
     });
   });
 

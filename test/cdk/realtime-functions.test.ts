@@ -26,6 +26,7 @@ const UNSUBSCRIBE = 'WebSocket unsubscribe';
 const PING = 'WebSocket ping';
 const DEFAULT = 'WebSocket $default';
 const STREAM = 'Posts table stream consumer';
+const FORUM_STREAM = 'Topics and messages table stream consumer';
 const WORKER = 'Fan-out queue consumer';
 
 /** Description and timeout in seconds of every realtime function. */
@@ -38,12 +39,19 @@ const REALTIME_FUNCTIONS = [
   [PING, 10],
   [DEFAULT, 10],
   [STREAM, 60],
+  [FORUM_STREAM, 60],
   [WORKER, 30],
 ] as const;
 const DESCRIPTIONS = REALTIME_FUNCTIONS.map(([description]) => description);
 
 /** Functions that call the access provider. */
-const ACCESS_CHECKERS: readonly string[] = [SUBSCRIBE, STREAM, WORKER];
+const ACCESS_CHECKERS: readonly string[] = [SUBSCRIBE, STREAM, FORUM_STREAM, WORKER];
+
+/** Functions that send deltas: they get the management endpoint, the bus name and ManageConnections. */
+const DELIVERY_FUNCTIONS: readonly string[] = [STREAM, FORUM_STREAM, WORKER];
+
+/** Stream consumers: they publish integration events and queue fan-out batches. */
+const STREAM_CONSUMERS: readonly string[] = [STREAM, FORUM_STREAM];
 
 const GET = ['dynamodb:GetItem'];
 const QUERY = ['dynamodb:Query'];
@@ -176,6 +184,8 @@ describe('realtime functions', () => {
 
     expect(environment).toEqual({
       ...ROLE_SETTINGS,
+      TOPICS_TABLE: tableRef(template, 'topics'),
+      FORUMS_TABLE: tableRef(template, 'forums'),
       CHANNELS_TABLE: tableRef(template, 'channels'),
       ACCESS_TABLE: tableRef(template, 'access'),
       CONNECTIONS_TABLE: tableRef(template, 'connections'),
@@ -185,7 +195,7 @@ describe('realtime functions', () => {
   });
 
   it('stream consumer gets the endpoint, bus and queue', () => {
-    const queueId = logicalIdOfQueue(template, 'PostsFanoutFanoutQueue');
+    const queueId = logicalIdOfQueue(template, 'DeliveryFanoutQueue');
 
     const environment = environmentOfFunction(template, functionIdByDescription(template, STREAM));
 
@@ -207,6 +217,8 @@ describe('realtime functions', () => {
 
     expect(environment).toEqual({
       ...ROLE_SETTINGS,
+      TOPICS_TABLE: tableRef(template, 'topics'),
+      FORUMS_TABLE: tableRef(template, 'forums'),
       CHANNELS_TABLE: tableRef(template, 'channels'),
       ACCESS_TABLE: tableRef(template, 'access'),
       CONNECTIONS_TABLE: tableRef(template, 'connections'),
@@ -256,7 +268,10 @@ describe('realtime function permissions', () => {
         'connections/index/by_connection': QUERY,
       },
     ],
-    [SUBSCRIBE, { channels: GET, access: GET, connections: ['dynamodb:GetItem', 'dynamodb:PutItem'] }],
+    [
+      SUBSCRIBE,
+      { topics: GET, forums: GET, channels: GET, access: GET, connections: ['dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:PutItem'] },
+    ],
     [UNSUBSCRIBE, { connections: ['dynamodb:DeleteItem'] }],
     [PING, {}],
     [DEFAULT, {}],
@@ -270,9 +285,12 @@ describe('realtime function permissions', () => {
         'posts/stream': STREAM_READ,
       },
     ],
+    // The forum stream consumer's grants are checked in forums.test.ts.
     [
       WORKER,
       {
+        topics: GET,
+        forums: GET,
         channels: GET,
         access: GET,
         connections: ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'],
@@ -298,8 +316,8 @@ describe('realtime function permissions', () => {
     expect(dynamoAllows).toEqual([]);
   });
 
-  it('only stream consumer and worker manage connections', () => {
-    const expectedRoles = [STREAM, WORKER].map((description) =>
+  it('only delivery functions manage connections', () => {
+    const expectedRoles = DELIVERY_FUNCTIONS.map((description) =>
       roleIdOfFunction(template, functionIdByDescription(template, description)),
     );
 
@@ -324,37 +342,40 @@ describe('realtime function permissions', () => {
       .filter(({ statement }) => actionsOf(statement).includes('execute-api:ManageConnections'))
       .map(({ statement }) => statement.Resource);
 
-    expect(resources).toEqual([connectionsArn(custom, 'beta'), connectionsArn(custom, 'beta')]);
+    expect(resources).toEqual(DELIVERY_FUNCTIONS.map(() => connectionsArn(custom, 'beta')));
   });
 
-  it('only the stream consumer puts events, on the bus', () => {
-    const streamRole = roleIdOfFunction(template, functionIdByDescription(template, STREAM));
+  it('only stream consumers put events, on the bus', () => {
+    const consumerRoles = STREAM_CONSUMERS.map((description) => roleIdOfFunction(template, functionIdByDescription(template, description)));
     const busId = eventBusRef(template).Ref;
 
     const grants = allStatements(template).filter(({ statement }) =>
       actionsOf(statement).some((action) => action.startsWith('events:')),
     );
 
-    expect(grants).toEqual([
-      {
-        roleIds: [streamRole],
+    expect(grants).toEqual(
+      consumerRoles.map((roleId) => ({
+        roleIds: [roleId],
         statement: { Effect: 'Allow', Action: 'events:PutEvents', Resource: { 'Fn::GetAtt': [busId, 'Arn'] } },
-      },
-    ]);
+      })),
+    );
   });
 
-  it('only the stream consumer sends to the fan-out queue', () => {
-    const streamRole = roleIdOfFunction(template, functionIdByDescription(template, STREAM));
-    const queueArn = { 'Fn::GetAtt': [logicalIdOfQueue(template, 'PostsFanoutFanoutQueue'), 'Arn'] };
+  it('only stream consumers send to the fan-out queue', () => {
+    const consumerRoles = STREAM_CONSUMERS.map((description) => roleIdOfFunction(template, functionIdByDescription(template, description)));
+    const queueArn = { 'Fn::GetAtt': [logicalIdOfQueue(template, 'DeliveryFanoutQueue'), 'Arn'] };
 
     const senders = allStatements(template).filter(
       ({ statement }) =>
         actionsOf(statement).includes('sqs:SendMessage') && resourcesOf(statement).some((resource) => JSON.stringify(resource) === JSON.stringify(queueArn)),
     );
 
-    expect(senders).toEqual([
-      { roleIds: [streamRole], statement: { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: queueArn } },
-    ]);
+    expect(senders).toEqual(
+      consumerRoles.map((roleId) => ({
+        roleIds: [roleId],
+        statement: { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: queueArn },
+      })),
+    );
   });
 
   it('no role has a service wildcard action', () => {

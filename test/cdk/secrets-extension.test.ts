@@ -15,11 +15,12 @@ const PROVIDER_URL = 'https://access.test.example/decide';
 const template = synthTemplate();
 const withHttpProvider = synthTemplate({ accessProviderUrl: PROVIDER_URL });
 
-/** Functions that call the access provider: routes that read the access table, and three realtime functions. */
+/** Functions that call the access provider: routes that read the access table, and four realtime functions. */
 const ACCESS_CHECKERS = [
   ...ROUTES.filter((route) => route.reads.includes('access')).map((route) => `${route.method} ${route.path}`),
   'WebSocket subscribe',
   'Posts table stream consumer',
+  'Topics and messages table stream consumer',
   'Fan-out queue consumer',
 ].sort();
 

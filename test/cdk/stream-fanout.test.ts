@@ -39,7 +39,7 @@ function mappingOf(source: Template, functionDescription: string): Record<string
 describe('posts stream consumer', () => {
   it('maps the stream with retries and DLQ', () => {
     const functionId = functionIdByDescription(template, STREAM);
-    const deadLetterQueueId = queueId(template, 'PostsFanoutStreamDeadLetterQueue');
+    const deadLetterQueueId = queueId(template, 'DeliveryStreamPostsDeadLetterQueue');
 
     const mapping = mappingOf(template, STREAM);
 
@@ -66,7 +66,7 @@ describe('posts stream consumer', () => {
   });
 
   it('dead-letter queue is encrypted and keeps 14 days', () => {
-    const deadLetterQueue = resource(template, queueId(template, 'PostsFanoutStreamDeadLetterQueue'));
+    const deadLetterQueue = resource(template, queueId(template, 'DeliveryStreamPostsDeadLetterQueue'));
 
     expect(deadLetterQueue.Properties).toEqual({
       SqsManagedSseEnabled: true,
@@ -74,16 +74,17 @@ describe('posts stream consumer', () => {
     });
   });
 
-  it('only two event source mappings exist', () => {
-    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
+  it('four event source mappings exist', () => {
+    // Posts stream, topics and messages streams (forums.test.ts), fan-out queue.
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 4);
   });
 });
 
 describe('fan-out queue', () => {
   it('is encrypted and redrives after 3 receives', () => {
-    const deadLetterQueueId = queueId(template, 'PostsFanoutFanoutDeadLetterQueue');
+    const deadLetterQueueId = queueId(template, 'DeliveryFanoutDeadLetterQueue');
 
-    const queue = resource(template, queueId(template, 'PostsFanoutFanoutQueue'));
+    const queue = resource(template, queueId(template, 'DeliveryFanoutQueue'));
 
     expect(queue.Properties).toEqual({
       SqsManagedSseEnabled: true,
@@ -95,14 +96,14 @@ describe('fan-out queue', () => {
   it('visibility timeout is 6 times the worker timeout', () => {
     const worker = resource(template, functionIdByDescription(template, WORKER));
 
-    const queue = resource(template, queueId(template, 'PostsFanoutFanoutQueue'));
+    const queue = resource(template, queueId(template, 'DeliveryFanoutQueue'));
 
     expect(worker.Properties.Timeout).toBe(30);
     expect(queue.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * (worker.Properties.Timeout as number));
   });
 
   it('DLQ is encrypted and keeps 14 days', () => {
-    const deadLetterQueue = resource(template, queueId(template, 'PostsFanoutFanoutDeadLetterQueue'));
+    const deadLetterQueue = resource(template, queueId(template, 'DeliveryFanoutDeadLetterQueue'));
 
     expect(deadLetterQueue.Properties).toEqual({
       SqsManagedSseEnabled: true,
@@ -117,13 +118,18 @@ describe('fan-out queue', () => {
 
     expect(mapping).toEqual({
       FunctionName: { Ref: functionId },
-      EventSourceArn: { 'Fn::GetAtt': [queueId(template, 'PostsFanoutFanoutQueue'), 'Arn'] },
+      EventSourceArn: { 'Fn::GetAtt': [queueId(template, 'DeliveryFanoutQueue'), 'Arn'] },
       BatchSize: 10,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
     });
   });
 
-  it.each(['PostsFanoutStreamDeadLetterQueue', 'PostsFanoutFanoutQueue', 'PostsFanoutFanoutDeadLetterQueue'])(
+  it.each([
+    'DeliveryStreamPostsDeadLetterQueue',
+    'DeliveryStreamForumsDeadLetterQueue',
+    'DeliveryFanoutQueue',
+    'DeliveryFanoutDeadLetterQueue',
+  ])(
     '%s rejects requests without TLS',
     (prefix) => {
       const logicalId = queueId(template, prefix);
@@ -145,8 +151,8 @@ describe('fan-out queue', () => {
     },
   );
 
-  it('the stack has exactly three queues', () => {
-    template.resourceCountIs('AWS::SQS::Queue', 3);
+  it('the stack has exactly four queues', () => {
+    template.resourceCountIs('AWS::SQS::Queue', 4);
   });
 });
 
@@ -156,7 +162,8 @@ describe('integration event bus', () => {
 
     expect(resource(template, busId).Properties).toEqual({
       Name: 'CommTest-integration-events',
-      Description: 'Integration events of the communication layer: post published, updated and deleted.',
+      Description:
+        'Integration events of the communication layer: post published, updated and deleted; message created, updated and deleted; topic updated.',
     });
   });
 
