@@ -86,6 +86,18 @@ export function topicMessageAdvance(tables: TableNames, topic: StoredTopic, crea
   };
 }
 
+/** Builds the check that a topic is still unlocked, so an edit racing a lock fails. */
+export function topicUnlockedCheck(tables: TableNames, topicId: string): TransactItem {
+  return {
+    ConditionCheck: {
+      TableName: tables.topics,
+      Key: { topic_id: topicId },
+      ConditionExpression: 'locked = :false',
+      ExpressionAttributeValues: { ':false': false },
+    },
+  };
+}
+
 /** Builds the Update that takes a deleted message out of the topic's live count. */
 export function topicMessageRemoved(tables: TableNames, topicId: string): TransactItem {
   return {
@@ -108,7 +120,9 @@ export interface TopicModeration {
 /**
  * Builds the Update for a moderation change: bumps `version` (which the
  * stream turns into `topic.updated`), conditioned on the version read, and
- * moves the topic in the by-activity order when its pin changes.
+ * moves the topic in the by-activity order when its pin changes. A pin is
+ * also conditioned on the activity read, because a reply committed
+ * meanwhile would otherwise leave `activity_key` behind.
  */
 export function topicModerationUpdate(tables: TableNames, topic: StoredTopic, changes: TopicModeration): TransactItem {
   const names: Record<string, string> = { '#version': 'version' };
@@ -120,17 +134,21 @@ export function topicModerationUpdate(tables: TableNames, topic: StoredTopic, ch
     values[`:${field}`] = value;
     assignments.push(`#${field} = :${field}`);
   }
+  const conditions = ['#version = :expected'];
   if (changes.pinned !== undefined) {
     names['#activity_key'] = 'activity_key';
+    names['#last_activity_at'] = 'last_activity_at';
     values[':activity_key'] = activityKey(changes.pinned, topic.last_activity_at, topic.topic_id);
+    values[':last_activity_at'] = topic.last_activity_at;
     assignments.push('#activity_key = :activity_key');
+    conditions.push('#last_activity_at = :last_activity_at');
   }
   return {
     Update: {
       TableName: tables.topics,
       Key: { topic_id: topic.topic_id },
       UpdateExpression: `SET ${assignments.join(', ')}`,
-      ConditionExpression: '#version = :expected',
+      ConditionExpression: conditions.join(' AND '),
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
     },

@@ -19,15 +19,26 @@ export function messagePut(tables: TableNames, message: StoredMessage): Transact
   return { Put: { TableName: tables.messages, Item: message, ConditionExpression: 'attribute_not_exists(seq)' } };
 }
 
-/** Builds the Update that edits a live message: new body, `edited_at`, `version` + 1. */
+/**
+ * Builds the Update that edits a live message: new body, `edited_at`,
+ * `version` + 1. Conditioned on the version read, so of two concurrent edits
+ * one retries and every edit gets its own version.
+ */
 export function messageEditUpdate(tables: TableNames, message: StoredMessage, bodyText: string, editedAt: string): TransactItem {
   return {
     Update: {
       TableName: tables.messages,
       Key: { topic_id: message.topic_id, seq: message.seq },
       UpdateExpression: 'SET body_text = :body, edited_at = :edited_at, version = version + :one',
-      ConditionExpression: 'message_id = :message_id AND is_deleted = :false',
-      ExpressionAttributeValues: { ':body': bodyText, ':edited_at': editedAt, ':one': 1, ':message_id': message.message_id, ':false': false },
+      ConditionExpression: 'message_id = :message_id AND is_deleted = :false AND version = :version',
+      ExpressionAttributeValues: {
+        ':body': bodyText,
+        ':edited_at': editedAt,
+        ':one': 1,
+        ':message_id': message.message_id,
+        ':false': false,
+        ':version': message.version,
+      },
     },
   };
 }

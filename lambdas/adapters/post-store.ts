@@ -27,17 +27,26 @@ export async function getPost(db: DynamoDBDocumentClient, tables: TableNames, ch
 
 /**
  * Builds the Update that edits a live post: bumps `version`, sets
- * `edited_at`. Fails when the id does not match the seq or the post is a
- * tombstone.
+ * `edited_at`. Fails when the id does not match the seq, the post is a
+ * tombstone, or another edit changed the version read, so each of two
+ * concurrent edits gets its own version.
  */
-export function postEditUpdate(tables: TableNames, channelId: string, seq: number, postId: string, bodyText: string, editedAt: string): TransactItem {
+export function postEditUpdate(
+  tables: TableNames,
+  channelId: string,
+  seq: number,
+  postId: string,
+  expectedVersion: number,
+  bodyText: string,
+  editedAt: string,
+): TransactItem {
   return {
     Update: {
       TableName: tables.posts,
       Key: { channel_id: channelId, seq },
       UpdateExpression: 'SET body_text = :body, edited_at = :edited_at, version = version + :one',
-      ConditionExpression: 'post_id = :post_id AND is_deleted = :false',
-      ExpressionAttributeValues: { ':body': bodyText, ':edited_at': editedAt, ':one': 1, ':post_id': postId, ':false': false },
+      ConditionExpression: 'post_id = :post_id AND is_deleted = :false AND version = :version',
+      ExpressionAttributeValues: { ':body': bodyText, ':edited_at': editedAt, ':one': 1, ':post_id': postId, ':false': false, ':version': expectedVersion },
     },
   };
 }

@@ -33,7 +33,7 @@ export const route: RouteHandler = async ({ event, caller, deadline }, app) => {
         status: 200,
         body: toPostView(edited),
         items: [
-          postEditUpdate(tables, channelId, seq, postId, input.body_text, editedAt),
+          postEditUpdate(tables, channelId, seq, postId, post.version, input.body_text, editedAt),
           auditPut(tables, { actorId: caller.userId, action: 'post.edited', target: channelTarget(channelId), at: now, details: { post_id: postId, seq, version: edited.version } }),
         ],
       };

@@ -1,6 +1,6 @@
 import type { App } from '../app.js';
 import { auditPut, type TransactItem } from '../adapters/audit.js';
-import { getForum, getTopic, topicCreatePut, topicMessageAdvance, topicMessageRemoved } from '../adapters/forum-store.js';
+import { getForum, getTopic, topicCreatePut, topicMessageAdvance, topicMessageRemoved, topicUnlockedCheck } from '../adapters/forum-store.js';
 import { getMessage, messageEditUpdate, messagePut, messageTombstoneUpdate } from '../adapters/message-store.js';
 import { getPost } from '../adapters/post-store.js';
 import { getPostingState, isMuted, notMutedCheck, rateWindowPut, slowModeStampPut } from '../adapters/posting-state-store.js';
@@ -54,12 +54,15 @@ export async function createTopic(app: App, request: CreateTopicRequest): Promis
   if (!forum) throw new NotFoundError(`Forum ${forumId} does not exist`);
   const decision = await forumDecision(app, caller, forum);
   assertCanWriteForum(decision, forum);
-  const post = request.postId === undefined ? null : await referencedPost(app, forum, decision, request.postId);
+  // Resolved after the idempotency check, so a retry replays even if the post was deleted since.
+  let post: Promise<PostReference | null> | undefined;
 
   const result = await transactionalWrite(app, {
     deadline: request.deadline,
     ...idempotencyOption(request, 'create-topic', forumId),
     prepare: async (now) => {
+      post ??= request.postId === undefined ? Promise.resolve(null) : referencedPost(app, forum, decision, request.postId);
+      const postReference = await post;
       const postingItems = await postingItemsFor(app, caller, forum, undefined, now);
       const createdAt = new Date(now).toISOString();
       const topicId = newTopicId();
@@ -68,7 +71,7 @@ export async function createTopic(app: App, request: CreateTopicRequest): Promis
         forum_id: forumId,
         title: request.title,
         author_id: caller.userId,
-        post,
+        post: postReference,
         pinned: false,
         locked: false,
         slow_mode_seconds: 0,
@@ -162,7 +165,11 @@ export async function editMessage(app: App, request: EditMessageRequest): Promis
 
       const editedAt = new Date(now).toISOString();
       const edited: StoredMessage = { ...message, body_text: request.bodyText, edited_at: editedAt, version: message.version + 1 };
-      return { status: 200, body: toMessageView(edited), items: [messageEditUpdate(app.config.tables, message, request.bodyText, editedAt)] };
+      return {
+        status: 200,
+        body: toMessageView(edited),
+        items: [messageEditUpdate(app.config.tables, message, request.bodyText, editedAt), topicUnlockedCheck(app.config.tables, topicId)],
+      };
     },
   });
 }
