@@ -28,8 +28,8 @@ export function createBenchClient(endpoint: string): BenchClient {
 }
 
 /**
- * Records every request a document client sends, with the capacity units
- * its response reports. The document client shares its middleware stack
+ * Records every request a document client sends, failed ones included,
+ * with the capacity units its response reports. The document client shares its middleware stack
  * with the underlying client, so the context names the low-level operation.
  */
 export class RequestRecorder {
@@ -38,10 +38,17 @@ export class RequestRecorder {
   attach(db: DynamoDBDocumentClient): void {
     db.middlewareStack.add(
       (next, context) => async (args) => {
-        const result = await next(args);
-        const output = result.output as { ConsumedCapacity?: ConsumedCapacity | ConsumedCapacity[] };
-        this.requests.push({ command: context.commandName ?? 'unknown', capacityUnits: totalCapacityUnits(output.ConsumedCapacity) });
-        return result;
+        const command = context.commandName ?? 'unknown';
+        try {
+          const result = await next(args);
+          const output = result.output as { ConsumedCapacity?: ConsumedCapacity | ConsumedCapacity[] };
+          this.requests.push({ command, capacityUnits: totalCapacityUnits(output.ConsumedCapacity) });
+          return result;
+        } catch (error) {
+          // A cancelled transaction is a request too: counting it shows the retries that lost races cost.
+          this.requests.push({ command, capacityUnits: undefined });
+          throw error;
+        }
       },
       { step: 'initialize', name: 'benchRequestRecorder' },
     );

@@ -3,6 +3,7 @@ import { cpus, loadavg, release, totalmem, type as osType } from 'node:os';
 import { dirname } from 'node:path';
 import type { BundleResult } from './bundles.js';
 import type { FeedResult, PageMeasurement } from './feed.js';
+import type { ForumResult } from './forum.js';
 import { count, kb, ms, table } from './markdown.js';
 import type { PublishResult } from './publish.js';
 import type { RealtimeResult } from './realtime.js';
@@ -105,6 +106,7 @@ export interface RunReport {
   readonly endLoadAverage: number;
   readonly publish?: PublishResult;
   readonly feed?: FeedResult;
+  readonly forum?: ForumResult;
   readonly bundles?: BundleResult;
   readonly realtime?: RealtimeResult;
 }
@@ -135,6 +137,7 @@ export function renderReport(report: RunReport): string {
     '',
     ...(report.publish ? [renderPublish(report.publish)] : []),
     ...(report.feed ? [renderFeed(report.feed)] : []),
+    ...(report.forum ? [renderForum(report.forum)] : []),
     ...(report.bundles ? [renderBundles(report.bundles)] : []),
     ...(report.realtime ? [renderRealtime(report.realtime)] : []),
   ].join('\n');
@@ -144,6 +147,7 @@ function includedBenchmarks(report: RunReport): string[] {
   const sections = [
     ['publish', report.publish],
     ['feed', report.feed],
+    ['forum', report.forum],
     ['bundles', report.bundles],
     ['realtime', report.realtime],
   ] as const;
@@ -168,6 +172,32 @@ function renderPublish(result: PublishResult): string {
     ),
     '',
     `Handler/direct: ${ratio.toFixed(2)} on the median, ${meanRatio.toFixed(2)} on the mean (target at most ${PUBLISH_RATIO_TARGET}: ${verdict} target).`,
+    '',
+  ].join('\n');
+}
+
+function renderForum(result: ForumResult): string {
+  const rows = result.bursts.map((burst) => [
+    String(burst.replies),
+    ms(burst.wallMs),
+    ms(burst.latency.median),
+    ms(burst.latency.p95),
+    ms(burst.latency.max),
+    burst.transactionsPerReply.toFixed(2),
+    burst.requestsPerReply.toFixed(1),
+  ]);
+  return [
+    '### Forum replies',
+    '',
+    `${result.replies} sequential replies through the post-message handler after ${result.warmup} warm-up replies, each from its own user in an open forum: ` +
+      `median ${ms(result.reply.median)} ms, p95 ${ms(result.reply.p95)} ms, mean ${ms(result.reply.mean)} ms, ` +
+      `${result.replyRequests.toFixed(1)} DynamoDB requests per reply.`,
+    '',
+    'Bursts of concurrent replies to one new topic, which contend on its counter; every burst is checked to end at last_seq = replies + 1 (the first message is seq 1).',
+    '',
+    table(['replies at once', 'wall ms', 'median ms', 'p95 ms', 'max ms', 'transactions per reply', 'requests per reply'], rows),
+    '',
+    '"transactions per reply" above 1 counts lost counter races that were retried with backoff.',
     '',
   ].join('\n');
 }

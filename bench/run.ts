@@ -19,6 +19,7 @@ import { createTables, localTableNames, tableEnvironment } from '../local/tables
 import { benchmarkBundles, type BundleResult } from './bundles.js';
 import { createBenchClient, RequestRecorder, type BenchClient } from './dynamo.js';
 import { benchmarkFeed, type FeedResult } from './feed.js';
+import { benchmarkForum, type ForumResult } from './forum.js';
 import { benchmarkPublish, type PublishResult } from './publish.js';
 import { RealtimeBenchmark, type RealtimeOptions, type RealtimeResult } from './realtime.js';
 import { appendReport, describeMachine } from './report.js';
@@ -28,7 +29,7 @@ import { createMetrics } from '../lambdas/metrics.js';
 const RUN_TIMEOUT_MS = 20 * 60_000;
 const REPORT_PATH = resolve(import.meta.dirname, '..', 'docs', 'benchmarks.md');
 
-const BENCHMARK_NAMES = ['bundles', 'publish', 'feed', 'realtime'] as const;
+const BENCHMARK_NAMES = ['bundles', 'publish', 'feed', 'forum', 'realtime'] as const;
 type BenchmarkName = (typeof BENCHMARK_NAMES)[number];
 
 const REALTIME_OPTIONS: RealtimeOptions = {
@@ -77,6 +78,7 @@ async function main(selection: ReadonlySet<BenchmarkName>, command: string): Pro
   let bundles: BundleResult | undefined;
   let publish: PublishResult | undefined;
   let feed: FeedResult | undefined;
+  let forum: ForumResult | undefined;
   let realtime: RealtimeResult | undefined;
 
   if (selection.has('bundles')) {
@@ -84,8 +86,8 @@ async function main(selection: ReadonlySet<BenchmarkName>, command: string): Pro
     bundles = await benchmarkBundles({ importRuns: 5, importTimeoutMs: 30_000 });
   }
 
-  if (selection.has('publish') || selection.has('feed')) {
-    ({ publish, feed } = await benchmarkDynamoPaths(selection));
+  if (selection.has('publish') || selection.has('feed') || selection.has('forum')) {
+    ({ publish, feed, forum } = await benchmarkDynamoPaths(selection));
     // The realtime stack starts its own DynamoDB Local, so this one must not hold memory and CPU meanwhile.
     await stopDynamo();
   }
@@ -97,12 +99,12 @@ async function main(selection: ReadonlySet<BenchmarkName>, command: string): Pro
 
   const durationSeconds = (performance.now() - started) / 1000;
   const endLoadAverage = loadavg()[0] ?? 0;
-  await appendReport(REPORT_PATH, { startedAt, durationSeconds, command, machine, endLoadAverage, publish, feed, bundles, realtime });
+  await appendReport(REPORT_PATH, { startedAt, durationSeconds, command, machine, endLoadAverage, publish, feed, forum, bundles, realtime });
   console.log(`Appended the results to ${REPORT_PATH} (run took ${durationSeconds.toFixed(0)} s)`);
 }
 
-/** Runs publish and feed, as selected, against one in-memory DynamoDB Local. */
-async function benchmarkDynamoPaths(selection: ReadonlySet<BenchmarkName>): Promise<{ publish?: PublishResult; feed?: FeedResult }> {
+/** Runs publish, feed and forum, as selected, against one in-memory DynamoDB Local. */
+async function benchmarkDynamoPaths(selection: ReadonlySet<BenchmarkName>): Promise<{ publish?: PublishResult; feed?: FeedResult; forum?: ForumResult }> {
   console.log('Starting DynamoDB Local in memory');
   dynamo = await startDynamoDbLocal();
   const tables = localTableNames('bench');
@@ -127,7 +129,13 @@ async function benchmarkDynamoPaths(selection: ReadonlySet<BenchmarkName>): Prom
     console.log('Seeding channels and measuring feed pages');
     feed = await benchmarkFeed(app, recorder, { pagesPerPosition: 50, warmupRounds: 5, limit: 20, seedConcurrency: 8, seedTimeoutMs: 5 * 60_000 });
   }
-  return { publish, feed };
+
+  let forum: ForumResult | undefined;
+  if (selection.has('forum')) {
+    console.log('Measuring forum replies');
+    forum = await benchmarkForum(app, recorder, { replies: 300, warmup: 30, burstSizes: [10, 30, 100] });
+  }
+  return { publish, feed, forum };
 }
 
 async function stopDynamo(): Promise<void> {
