@@ -41,12 +41,11 @@ const ADMIN_ID = 'bench-admin';
 const BODY_TEXT = 'Agree on the entry, but I would wait for the close above 1.0850 before adding. Anyone watching the CPI print?';
 
 /**
- * Replies to a topic through the post-message route (middy chain, the
+ * Replies to a topic through the post-message route: the middy chain, the
  * access check of an open forum, the posting state read and the counter
- * transaction), first one at a time, then in bursts of concurrent replies
- * to one topic, which contend on its counter. Each reply comes from its own
- * user, so the rate limit (which writes its window in every reply's
- * transaction) never refuses one.
+ * transaction. Replies go one at a time first, then in bursts to one topic,
+ * which contend on its counter. Each reply comes from its own user, so the
+ * rate limit writes its window in every transaction but rejects none.
  */
 export async function benchmarkForum(app: App, recorder: RequestRecorder, options: ForumOptions): Promise<ForumResult> {
   const forumId = await createForum(app);
