@@ -93,17 +93,29 @@ export async function deleteConnection(db: DynamoDBDocumentClient, tables: Table
 }
 
 /**
- * Stores a subscription if its connection still exists, in one transaction,
- * so a socket that closed during `subscribe` leaves no orphan behind.
- * Returns false when the connection is gone.
+ * Partition of the markers that tie topic subscriptions to the channel their
+ * forum is linked to (`sk = <connectionId>#<subscription key>`), so a change
+ * to that channel's access can find them. A marker carries `connection_id`,
+ * so it goes when its connection does.
  */
-export async function putSubscription(db: DynamoDBDocumentClient, tables: TableNames, subscription: StoredSubscription): Promise<boolean> {
+export const linkedSubscriptionsKey = (channelId: string): string => `linked#${channelId}`;
+
+/**
+ * Stores a subscription if its connection still exists, in one transaction,
+ * so a socket that closed during `subscribe` leaves no orphan behind. With
+ * `linkedChannelId` (a topic in a linked forum) it also stores the marker
+ * that lets that channel's access changes expire the subscription's
+ * decision. Returns false when the connection is gone.
+ */
+export async function putSubscription(db: DynamoDBDocumentClient, tables: TableNames, subscription: StoredSubscription, linkedChannelId?: string): Promise<boolean> {
+  const marker = linkedChannelId === undefined ? [] : [{ Put: { TableName: tables.connections, Item: linkedMarker(subscription, linkedChannelId) } }];
   try {
     await db.send(
       new TransactWriteCommand({
         TransactItems: [
           { ConditionCheck: { TableName: tables.connections, Key: connectionKey(subscription.connection_id), ConditionExpression: 'attribute_exists(pk)' } },
           { Put: { TableName: tables.connections, Item: subscription } },
+          ...marker,
         ],
       }),
     );
@@ -112,6 +124,17 @@ export async function putSubscription(db: DynamoDBDocumentClient, tables: TableN
     if (cancellationCodes(error)?.[0] === 'ConditionalCheckFailed') return false;
     throw error;
   }
+}
+
+function linkedMarker(subscription: StoredSubscription, channelId: string) {
+  return {
+    pk: linkedSubscriptionsKey(channelId),
+    sk: `${subscription.connection_id}#${subscription.pk}`,
+    connection_id: subscription.connection_id,
+    user_id: subscription.user_id,
+    subscription_key: subscription.pk,
+    expires_at_epoch: subscription.expires_at_epoch,
+  };
 }
 
 export async function deleteSubscription(db: DynamoDBDocumentClient, tables: TableNames, subscriptionKey: string, connectionId: string): Promise<void> {
@@ -172,5 +195,46 @@ export async function expireDecisions(db: DynamoDBDocumentClient, tables: TableN
   await forEachConcurrently(affected, EXPIRE_CONCURRENCY, (subscription) =>
     updateSubscriptionDecision(db, tables, subscriptionKey, subscription.connection_id, { ...subscription.decision, validUntil: 0 }),
   );
+  return affected.length;
+}
+
+/**
+ * Expires the stored decisions of the topic subscriptions in forums linked
+ * to a channel (only `userId`'s when given), found through their markers.
+ * A marker whose subscription was removed matches nothing. Returns how many
+ * markers matched.
+ */
+export async function expireLinkedTopicDecisions(db: DynamoDBDocumentClient, tables: TableNames, channelId: string, userId?: string): Promise<number> {
+  const markers: { connection_id: string; user_id: string; subscription_key: string }[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await db.send(
+      new QueryCommand({
+        TableName: tables.connections,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': linkedSubscriptionsKey(channelId) },
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    markers.push(...((page.Items ?? []) as typeof markers));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+
+  const affected = userId === undefined ? markers : markers.filter((marker) => marker.user_id === userId);
+  await forEachConcurrently(affected, EXPIRE_CONCURRENCY, async (marker) => {
+    try {
+      await db.send(
+        new UpdateCommand({
+          TableName: tables.connections,
+          Key: { pk: marker.subscription_key, sk: marker.connection_id },
+          UpdateExpression: 'SET decision.validUntil = :expired',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':expired': 0 },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
+  });
   return affected.length;
 }

@@ -1,7 +1,7 @@
 import { periodsPut } from '../adapters/access-store.js';
 import { auditPut, channelTarget } from '../adapters/audit.js';
 import { getChannel } from '../adapters/channel-store.js';
-import { expireDecisions } from '../adapters/connection-store.js';
+import { expireDecisions, expireLinkedTopicDecisions } from '../adapters/connection-store.js';
 import { channelSubscriptionKey } from '../domain/subscriptions.js';
 import { errorFields } from '../logger.js';
 import { lambdaHandler, type RouteHandler } from '../http/handler.js';
@@ -44,11 +44,12 @@ export const route: RouteHandler = async ({ event, caller, deadline, logger }, a
     },
   });
 
-  // Live subscriptions re-check access on their next delta instead of when
-  // their cached decision expires. The periods are already committed, so a
+  // Live subscriptions, to the channel and to topics of forums linked to it,
+  // re-check access on their next delta instead of when their cached decision expires. The periods are already committed, so a
   // failure here only delays that (by at most the decision lifetime).
   try {
     await expireDecisions(app.db, tables, channelSubscriptionKey(channelId), userId);
+    await expireLinkedTopicDecisions(app.db, tables, channelId, userId);
   } catch (error) {
     logger.warn('Could not expire the decisions of live subscriptions', { channelId, subjectUserId: userId, ...errorFields(error) });
   }

@@ -1,6 +1,6 @@
 import { auditPut, channelTarget } from '../adapters/audit.js';
 import { channelUpdate, getChannel, type StoredChannel } from '../adapters/channel-store.js';
-import { expireDecisions } from '../adapters/connection-store.js';
+import { expireDecisions, expireLinkedTopicDecisions } from '../adapters/connection-store.js';
 import { channelSubscriptionKey } from '../domain/subscriptions.js';
 import { errorFields } from '../logger.js';
 import { InvalidRequestError, NotFoundError } from '../domain/errors.js';
@@ -39,12 +39,14 @@ export const route: RouteHandler = async ({ event, caller, deadline, logger }, a
   });
 
   // Publishers read in full and the policy shapes every built-in decision, so
-  // live subscriptions re-check access on their next delta.
+  // live subscriptions, to the channel and to topics of forums linked to it,
+  // re-check access on their next delta.
   const changesAccess = changes.publisher_ids !== undefined || changes.access_policy !== undefined;
   if (changesAccess) {
-    await expireDecisions(app.db, app.config.tables, channelSubscriptionKey(channelId)).catch((error: unknown) =>
-      logger.warn('Could not expire the decisions of live subscriptions', { channelId, ...errorFields(error) }),
-    );
+    await Promise.all([
+      expireDecisions(app.db, app.config.tables, channelSubscriptionKey(channelId)),
+      expireLinkedTopicDecisions(app.db, app.config.tables, channelId),
+    ]).catch((error: unknown) => logger.warn('Could not expire the decisions of live subscriptions', { channelId, ...errorFields(error) }));
   }
 
   return { status: result.status, body: result.body };

@@ -35,15 +35,21 @@ async function subscribeToChannel(request: WebSocketRequest, app: App, channelId
 
 /** 404 for an unknown topic, 403 for a denied reader or a topic outside their windows, 503 when the provider cannot decide. */
 async function subscribeToTopic(request: WebSocketRequest, app: App, topicId: string): Promise<Record<string, unknown>> {
-  const { topic, decision } = await readableTopic(app, request.caller, topicId);
+  const { topic, forum, decision } = await readableTopic(app, request.caller, topicId);
 
-  await storeSubscription(request, app, { kind: 'topic', id: topicId }, decision);
+  await storeSubscription(request, app, { kind: 'topic', id: topicId }, decision, forum.linked_channel_id ?? undefined);
   request.logger.info('Subscribed', { topicId, forumId: topic.forum_id, mode: decision.mode });
 
   return { type: 'subscribed', topic_id: topicId, last_seq: topic.last_seq };
 }
 
-async function storeSubscription({ caller, connectionId }: WebSocketRequest, app: App, target: SubscriptionTarget, decision: AccessDecision): Promise<void> {
+async function storeSubscription(
+  { caller, connectionId }: WebSocketRequest,
+  app: App,
+  target: SubscriptionTarget,
+  decision: AccessDecision,
+  linkedChannelId?: string,
+): Promise<void> {
   const connection = await getConnection(app.db, app.config.tables, connectionId);
   const now = app.clock();
   const stored = await putSubscription(app.db, app.config.tables, {
@@ -56,7 +62,7 @@ async function storeSubscription({ caller, connectionId }: WebSocketRequest, app
     decision,
     subscribed_at: new Date(now).toISOString(),
     expires_at_epoch: connection?.expires_at_epoch ?? Math.ceil((now + CONNECTION_LIFETIME_MS) / 1000),
-  });
+  }, linkedChannelId);
   if (!stored) throw new NotFoundError(`Connection ${connectionId} closed before the subscription was stored`);
 }
 

@@ -38,8 +38,9 @@ describe('forum realtime deltas', () => {
     await stack.stop();
   });
 
-  async function createChannel(): Promise<string> {
-    const response = await stack.request('POST', '/api/admin/channels', { token: admin, body: { title: 'Signals' } });
+  async function createChannel(accessPolicy?: Record<string, unknown>): Promise<string> {
+    const body = { title: 'Signals', ...(accessPolicy && { access_policy: accessPolicy }) };
+    const response = await stack.request('POST', '/api/admin/channels', { token: admin, body });
     expect(response.status).toBe(201);
     return response.body.id;
   }
@@ -257,9 +258,10 @@ describe('forum realtime deltas', () => {
   });
 
   it('re-checks an expired decision and unsubscribes a reader who lost access', async () => {
-    const channelId = await createChannel();
+    const channelId = await createChannel({ initial_backfill_days: null, resubscribe_backfill_days: 0, keep_archive_after_lapse: false });
     const forumId = await createForum(channelId);
-    await grant(channelId, 'leaving-reader');
+    const periodEnd = now() + 60_000;
+    await grant(channelId, 'leaving-reader', { periods: [{ start: '2020-01-01T00:00:00Z', end: new Date(periodEnd).toISOString() }] });
     await grant(channelId, 'staying-reader');
     const { topic } = await createTopic(forumId);
     const leaving = await connect('leaving-reader');
@@ -270,10 +272,9 @@ describe('forum realtime deltas', () => {
     const before = await postMessage(topic.id);
     await leaving.waitFor(messageFrame('message.created', before.seq));
 
-    // Rewriting periods expires only channel subscriptions at once; the
-    // topic subscription keeps its stored decision until it expires.
-    await grant(channelId, 'leaving-reader', { periods: [] });
-    clockOffsetMs += DECISION_EXPIRY_MS;
+    // The period ends with no admin change, so only the stored decision's
+    // expiry makes delivery ask the provider again.
+    clockOffsetMs += periodEnd - now() + DECISION_EXPIRY_MS;
     const afterLoss = await postMessage(topic.id);
     const unsubscribed = await leaving.waitFor((frame) => frame.type === 'unsubscribed');
     const later = await postMessage(topic.id);
@@ -284,5 +285,28 @@ describe('forum realtime deltas', () => {
     expect(createdSeqs(leaving)).toEqual([before.seq]);
     expect(createdSeqs(staying)).toEqual([before.seq, afterLoss.seq, later.seq]);
     expect(createdSeqs(moderator)).toEqual([before.seq, afterLoss.seq, later.seq]);
+  });
+
+  it('unsubscribes a linked reader at once when periods are rewritten', async () => {
+    const channelId = await createChannel();
+    const forumId = await createForum(channelId);
+    await grant(channelId, 'revoked-reader');
+    await grant(channelId, 'kept-reader');
+    const { topic } = await createTopic(forumId);
+    const revoked = await connect('revoked-reader');
+    const kept = await connect('kept-reader');
+    for (const socket of [revoked, kept]) await subscribe(socket, topic.id);
+    const before = await postMessage(topic.id);
+    await revoked.waitFor(messageFrame('message.created', before.seq));
+
+    // No time passes: the rewrite itself must expire the topic subscription's decision.
+    await grant(channelId, 'revoked-reader', { periods: [] });
+    const afterLoss = await postMessage(topic.id);
+    const unsubscribed = await revoked.waitFor((frame) => frame.type === 'unsubscribed');
+    await kept.waitFor(messageFrame('message.created', afterLoss.seq));
+
+    expect(unsubscribed).toEqual({ type: 'unsubscribed', topic_id: topic.id, reason: 'access_denied' });
+    expect(createdSeqs(revoked)).toEqual([before.seq]);
+    expect(createdSeqs(kept)).toEqual([before.seq, afterLoss.seq]);
   });
 });
