@@ -246,8 +246,9 @@ export const ROUTES: readonly RouteDefinition[] = [
     method: 'PATCH',
     path: '/api/mobile/topics/{topicId}/messages/{messageId}',
     handler: 'edit-message',
+    // Posting state: an edit counts against the rate limit.
     reads: [...FORUM_ACCESS_READS, 'topics', 'messages', 'posting_state'],
-    writes: ['messages'],
+    writes: ['messages', 'posting_state'],
     timeoutSeconds: WRITE_TIMEOUT_SECONDS,
   },
   {

@@ -20,7 +20,9 @@ unset, any origin may.
 Attachments: MEDIA_BUCKET (default comm-media-local), MEDIA_ALLOWED_TYPES (comma-separated
 content types; default common image, audio and video types and PDF), MEDIA_MAX_UPLOAD_BYTES
 (default 52428800), MEDIA_URL_SECONDS (download URL lifetime, default 60, at most 300) and
-MEDIA_UPLOAD_URL_SECONDS (default 900).`;
+MEDIA_UPLOAD_URL_SECONDS (default 900).
+Forums: FORUM_EDIT_WINDOW_HOURS (default 48), FORUM_RATE_LIMIT_MESSAGES (messages per user
+and window, default 10, 0 turns the limit off) and FORUM_RATE_LIMIT_WINDOW_SECONDS (default 60).`;
 
 /** Variables passed from this process's environment to the handlers. */
 const PASSED_ENVIRONMENT = [
@@ -30,6 +32,9 @@ const PASSED_ENVIRONMENT = [
   'MEDIA_MAX_UPLOAD_BYTES',
   'MEDIA_URL_SECONDS',
   'MEDIA_UPLOAD_URL_SECONDS',
+  'FORUM_EDIT_WINDOW_HOURS',
+  'FORUM_RATE_LIMIT_MESSAGES',
+  'FORUM_RATE_LIMIT_WINDOW_SECONDS',
 ] as const;
 
 function parseOptions() {

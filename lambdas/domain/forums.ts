@@ -100,6 +100,11 @@ export interface MessageView {
   is_deleted: boolean;
 }
 
+/** Maximum slow mode a moderator may set: one day between one user's messages. */
+export const MAX_SLOW_MODE_SECONDS = 86_400;
+/** Maximum mute length, about a year. Longer is a ban, which belongs in the identity provider. */
+export const MAX_MUTE_MS = 366 * 24 * 60 * 60 * 1000;
+
 const ID_PATTERN = /^[0-9a-f]{16}$/;
 const MESSAGE_ID_PREFIX = 'm';
 

@@ -9,7 +9,14 @@ export function encodeCursor(key: Record<string, unknown> | undefined): string |
   return key === undefined ? null : Buffer.from(JSON.stringify(key)).toString('base64url');
 }
 
-/** Decodes a cursor whose attributes all belong to `attributes` and are strings; anything else is a 400 naming `cursor`. */
+/** Maximum length of a cursor attribute value; the keys of this API are far shorter. */
+const MAX_VALUE_LENGTH = 512;
+
+/**
+ * Decodes a cursor whose attributes all belong to `attributes` and are
+ * non-empty strings, because DynamoDB rejects an empty key value. Anything
+ * else is a 400 naming `cursor`.
+ */
 export function decodeCursor(cursor: string, attributes: ReadonlySet<string>): Record<string, string> {
   let decoded: unknown;
   try {
@@ -22,7 +29,9 @@ export function decodeCursor(cursor: string, attributes: ReadonlySet<string>): R
     typeof decoded === 'object' &&
     !Array.isArray(decoded) &&
     Object.keys(decoded).length > 0 &&
-    Object.entries(decoded).every(([key, value]) => attributes.has(key) && typeof value === 'string');
+    Object.entries(decoded).every(
+      ([key, value]) => attributes.has(key) && typeof value === 'string' && value.length > 0 && value.length <= MAX_VALUE_LENGTH,
+    );
   if (!valid) throw invalidCursor();
   return decoded as Record<string, string>;
 }

@@ -1,11 +1,8 @@
 import * as z from 'zod/mini';
 import { channelIdSchema, feedQuerySchema, MAX_BODY_TEXT_LENGTH, MAX_DESCRIPTION_LENGTH, MAX_TITLE_LENGTH } from './schemas.js';
 import { MAX_PAGE_SIZE } from '../domain/feed.js';
+import { MAX_SLOW_MODE_SECONDS } from '../domain/forums.js';
 
-/** Maximum slow mode a moderator may set: one day between one user's messages. */
-export const MAX_SLOW_MODE_SECONDS = 86_400;
-/** Maximum mute length, about a year. Longer is a ban, which belongs in the identity provider. */
-export const MAX_MUTE_MS = 366 * 24 * 60 * 60 * 1000;
 const MAX_REASON_LENGTH = 500;
 
 const title = z.string().check(z.trim(), z.minLength(1), z.maxLength(MAX_TITLE_LENGTH));

@@ -72,7 +72,14 @@ export function parseInput<Schema extends z.ZodMiniType>(schema: Schema, value: 
   if (!issue) throw new InvalidRequestError(rootName, 'is invalid');
   const unknownKey = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
   const path = [...issue.path, ...(unknownKey === undefined ? [] : [unknownKey])].map(String);
-  const field = path.length > 0 ? path.join('.') : rootName;
+  const field = truncateField(path.length > 0 ? path.join('.') : rootName);
   const message = unknownKey === undefined ? issue.message : 'is not a known field';
   throw new InvalidRequestError(field, message);
+}
+
+/** Maximum length of a field name in an error and its log line, because an unknown key is client input of any length. */
+const MAX_FIELD_LENGTH = 100;
+
+function truncateField(field: string): string {
+  return field.length <= MAX_FIELD_LENGTH ? field : `${field.slice(0, MAX_FIELD_LENGTH)}...`;
 }

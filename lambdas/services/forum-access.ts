@@ -61,10 +61,15 @@ export function assertCanReadForum(decision: AccessDecision, forum: StoredForum)
   if (decision.mode === 'DENY') throw new ForbiddenError(`You have no read access to forum ${forum.forum_id}`);
 }
 
-/** Writing needs FULL: an archive reader of the linked channel reads the forum but cannot post in it. */
-export function assertCanWriteForum(decision: AccessDecision, forum: StoredForum): void {
+/**
+ * Checks that the caller may write now: FULL, with `now` inside their
+ * windows, since a message is stamped with the current time and its writer
+ * must be able to read it back. An archive reader of the linked channel
+ * reads the forum but cannot post in it.
+ */
+export function assertCanWriteForum(decision: AccessDecision, forum: StoredForum, now: number): void {
   assertCanReadForum(decision, forum);
-  if (!canWriteUnder(decision)) {
+  if (!canWriteUnder(decision) || !canReadPostAt(decision, now)) {
     throw new ForbiddenError(`Writing in forum ${forum.forum_id} needs full access to channel ${forum.linked_channel_id}`);
   }
 }

@@ -8,6 +8,7 @@ import { ConflictError, ForbiddenError, InvalidRequestError, NotFoundError, Rate
 import {
   activityKey,
   isInsideEditWindow,
+  MAX_SLOW_MODE_SECONDS,
   newMessageId,
   newTopicId,
   rateLimitOutcome,
@@ -53,7 +54,7 @@ export async function createTopic(app: App, request: CreateTopicRequest): Promis
   const forum = await getForum(app.db, app.config.tables, forumId);
   if (!forum) throw new NotFoundError(`Forum ${forumId} does not exist`);
   const decision = await forumDecision(app, caller, forum);
-  assertCanWriteForum(decision, forum);
+  assertCanWriteForum(decision, forum, app.clock());
   // Resolved after the idempotency check, so a retry replays even if the post was deleted since.
   let post: Promise<PostReference | null> | undefined;
 
@@ -109,7 +110,7 @@ export interface PostMessageRequest extends ForumWrite {
 export async function postMessage(app: App, request: PostMessageRequest): Promise<WriteResult> {
   const { caller, topicId } = request;
   const { forum, decision } = await readableTopic(app, caller, topicId);
-  assertCanWriteForum(decision, forum);
+  assertCanWriteForum(decision, forum, app.clock());
 
   const result = await transactionalWrite(app, {
     deadline: request.deadline,
@@ -146,7 +147,7 @@ export interface EditMessageRequest {
 export async function editMessage(app: App, request: EditMessageRequest): Promise<WriteResult> {
   const { caller, topicId } = request;
   const { forum, decision } = await readableTopic(app, caller, topicId);
-  assertCanWriteForum(decision, forum);
+  assertCanWriteForum(decision, forum, app.clock());
 
   return transactionalWrite(app, {
     deadline: request.deadline,
@@ -160,15 +161,14 @@ export async function editMessage(app: App, request: EditMessageRequest): Promis
         throw new ForbiddenError(`The edit window of ${app.config.forums.editWindowMs / 3_600_000} hours after the message was posted has closed`);
       }
       assertUnlocked(topic);
-      const state = await getPostingState(app.db, app.config.tables, caller.userId, forum.forum_id);
-      if (isMuted(state.mute, now)) throw mutedError(state.mute.muted_until);
+      const postingItems = await postingItemsFor(app, caller, forum, topic, now, 'skip');
 
       const editedAt = new Date(now).toISOString();
       const edited: StoredMessage = { ...message, body_text: request.bodyText, edited_at: editedAt, version: message.version + 1 };
       return {
         status: 200,
         body: toMessageView(edited),
-        items: [messageEditUpdate(app.config.tables, message, request.bodyText, editedAt), topicUnlockedCheck(app.config.tables, topicId)],
+        items: [messageEditUpdate(app.config.tables, message, request.bodyText, editedAt), topicUnlockedCheck(app.config.tables, topicId), ...postingItems],
       };
     },
   });
@@ -260,24 +260,34 @@ function mutedError(mutedUntil: string): ForbiddenError {
 
 /**
  * Checks the caller's mute, slow mode (replies only) and rate limit, and
- * returns the transaction items that record this message against them,
- * each conditioned on the state read here. Moderators and admins are
- * exempt from slow mode and the rate limit.
+ * returns the transaction items that record this write against them, each
+ * conditioned on the state read here. Moderators and admins are exempt
+ * from slow mode and the rate limit. An edit (`slowMode: 'skip'`) counts
+ * against the rate limit, because each one fans out a delta too, but not
+ * against slow mode.
  */
-async function postingItemsFor(app: App, caller: Caller, forum: StoredForum, topic: StoredTopic | undefined, now: number): Promise<TransactItem[]> {
+async function postingItemsFor(
+  app: App,
+  caller: Caller,
+  forum: StoredForum,
+  topic: StoredTopic | undefined,
+  now: number,
+  slowMode: 'stamp' | 'skip' = 'stamp',
+): Promise<TransactItem[]> {
   const tables = app.config.tables;
-  const state = await getPostingState(app.db, tables, caller.userId, forum.forum_id, topic?.topic_id);
+  const state = await getPostingState(app.db, tables, caller.userId, forum.forum_id, slowMode === 'stamp' ? topic?.topic_id : undefined);
   if (isMuted(state.mute, now)) throw mutedError(state.mute.muted_until);
   if (isForumStaff(caller)) return [];
 
   const items: TransactItem[] = [notMutedCheck(tables, caller.userId, forum.forum_id, now)];
-  if (topic && topic.slow_mode_seconds > 0) {
+  if (topic && slowMode === 'stamp') {
     const waitMs = slowModeWaitMs(topic.slow_mode_seconds, state.lastMessageAt, now);
     if (waitMs > 0) {
       const seconds = retryAfterSeconds(waitMs);
       throw new RateLimitedError(`Topic ${topic.topic_id} is in slow mode: one message per ${topic.slow_mode_seconds} s; retry in ${seconds} s`, seconds);
     }
-    items.push(slowModeStampPut(tables, caller.userId, topic.topic_id, state.lastMessageAt, now, topic.slow_mode_seconds));
+    // Stamped even while slow mode is off, so turning it on also counts the message just before.
+    items.push(slowModeStampPut(tables, caller.userId, topic.topic_id, state.lastMessageAt, now, MAX_SLOW_MODE_SECONDS));
   }
 
   const { rateLimitMessages, rateLimitWindowMs } = app.config.forums;

@@ -3,9 +3,8 @@ import { auditPut } from '../adapters/audit.js';
 import { getForum, getTopic, topicModerationUpdate, type TopicModeration } from '../adapters/forum-store.js';
 import { getPostingState, isMuted, mutePut, type StoredMute } from '../adapters/posting-state-store.js';
 import { InvalidRequestError, NotFoundError } from '../domain/errors.js';
-import { toTopicView } from '../domain/forums.js';
+import { MAX_MUTE_MS, toTopicView } from '../domain/forums.js';
 import type { Caller } from '../domain/identity.js';
-import { MAX_MUTE_MS } from '../http/forum-schemas.js';
 import { assertForumStaff } from './forum-access.js';
 import { forumTarget, topicTarget } from './forum-posting.js';
 import { transactionalWrite, type WriteResult } from './transactional-write.js';
@@ -100,7 +99,13 @@ export async function muteUser(app: App, request: MuteRequest): Promise<WriteRes
         body: muteView(mute),
         items: [
           mutePut(app.config.tables, mute),
-          auditPut(app.config.tables, { actorId: caller.userId, action: 'user.muted', target: forumTarget(forumId), at: now, details: { user_id: userId, muted_until: mute.muted_until } }),
+          auditPut(app.config.tables, {
+            actorId: caller.userId,
+            action: 'user.muted',
+            target: forumTarget(forumId),
+            at: now,
+            details: { user_id: userId, muted_until: mute.muted_until, reason: mute.reason },
+          }),
         ],
       };
     },

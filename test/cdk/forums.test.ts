@@ -240,7 +240,7 @@ const FORUM_ROUTE_GRANTS: ReadonlyArray<readonly [string, string, Record<string,
   [
     'edit-message',
     'PATCH /api/mobile/topics/{topicId}/messages/{messageId}',
-    { forums: READ, channels: READ, access: READ, topics: READ, messages: READ_AND_WRITE, posting_state: READ },
+    { forums: READ, channels: READ, access: READ, topics: READ, messages: READ_AND_WRITE, posting_state: READ_AND_WRITE },
   ],
   [
     'delete-message',

@@ -15,6 +15,11 @@ interface BadRequest {
 const JSON_HEADERS = { 'content-type': 'application/json' };
 const FORGED_CURSOR = Buffer.from('{"other":1}').toString('base64url');
 const NOT_JSON_CURSOR = Buffer.from('not-json').toString('base64url');
+/** Known attributes with empty values, which DynamoDB itself rejects as a start key. */
+const EMPTY_FORUM_CURSOR = Buffer.from('{"forum_id":""}').toString('base64url');
+const EMPTY_TOPIC_CURSOR = Buffer.from('{"forum_id":"f_0000000000000000","topic_id":"","activity_key":""}').toString('base64url');
+/** An unknown field name far longer than any error should repeat. */
+const LONG_UNKNOWN_FIELD = 'k'.repeat(300);
 const LONG_TITLE = 'x'.repeat(201);
 const LONG_BODY = 'x'.repeat(20_001);
 const LONG_DESCRIPTION = 'x'.repeat(2_001);
@@ -64,6 +69,7 @@ const CASES: BadRequest[] = [
   { name: 'forum list cursor with bad characters', method: 'GET', path: `${LIST_FORUMS}?cursor=${encodeURIComponent('{"a":1}')}`, field: 'cursor' },
   { name: 'forum list forged cursor', method: 'GET', path: `${LIST_FORUMS}?cursor=${FORGED_CURSOR}`, field: 'cursor' },
   { name: 'forum list cursor that is not JSON', method: 'GET', path: `${LIST_FORUMS}?cursor=${NOT_JSON_CURSOR}`, field: 'cursor' },
+  { name: 'forum list cursor with an empty key', method: 'GET', path: `${LIST_FORUMS}?cursor=${EMPTY_FORUM_CURSOR}`, field: 'cursor' },
   { name: 'forum list unknown parameter', method: 'GET', path: `${LIST_FORUMS}?offset=2`, field: 'offset' },
 
   // GET /api/mobile/forums/{forumId}/topics
@@ -75,6 +81,7 @@ const CASES: BadRequest[] = [
   { name: 'topic list cursor with bad characters', method: 'GET', path: `${TOPICS}?cursor=a.b`, field: 'cursor' },
   { name: 'topic list forged cursor', method: 'GET', path: `${TOPICS}?cursor=${FORGED_CURSOR}`, field: 'cursor' },
   { name: 'topic list cursor that is not JSON', method: 'GET', path: `${TOPICS}?cursor=${NOT_JSON_CURSOR}`, field: 'cursor' },
+  { name: 'topic list cursor with empty keys', method: 'GET', path: `${TOPICS}?cursor=${EMPTY_TOPIC_CURSOR}`, field: 'cursor' },
   { name: 'topic list unknown parameter', method: 'GET', path: `${TOPICS}?after_seq=1`, field: 'after_seq' },
 
   // POST /api/mobile/forums/{forumId}/topics
@@ -122,6 +129,13 @@ const CASES: BadRequest[] = [
   { name: 'message body_text of the wrong type', method: 'POST', path: MESSAGES, options: { body: { body_text: 42 } }, field: 'body_text' },
   { name: 'message without body_text', method: 'POST', path: MESSAGES, options: { body: {} }, field: 'body_text' },
   { name: 'message with an unknown field', method: 'POST', path: MESSAGES, options: { body: { body_text: 'x', seq: 7 } }, field: 'seq' },
+  {
+    name: 'message with a very long unknown field',
+    method: 'POST',
+    path: MESSAGES,
+    options: { body: { body_text: 'x', [LONG_UNKNOWN_FIELD]: 1 } },
+    field: `${LONG_UNKNOWN_FIELD.slice(0, 100)}...`,
+  },
   { name: 'message with an overlong Idempotency-Key', method: 'POST', path: MESSAGES, options: { body: { body_text: 'x' }, headers: { 'idempotency-key': 'k'.repeat(256) } }, field: 'Idempotency-Key' },
 
   // PATCH /api/mobile/topics/{topicId}/messages/{messageId}

@@ -97,6 +97,17 @@ describe('forum moderation', () => {
       expect(versionAfter).toBe(action.bumpsVersion ? versionBefore + 1 : versionBefore);
     });
 
+    it("records a mute's user, end and reason", async () => {
+      now += SECOND_MS;
+      const until = iso(now + DAY_MS);
+
+      const response = await stack.request('PUT', `/api/admin/forums/${forumId}/mutes/reader-2`, { token: moderator, body: { until, reason: 'spam links' } });
+
+      expect(response.status, response.text).toBe(200);
+      const [record] = await api.auditOf(forumTarget());
+      expect(record).toMatchObject({ action: 'user.muted', actor_id: 'mod-1', details: { user_id: 'reader-2', muted_until: until, reason: 'spam links' } });
+    });
+
     it('audits no rejected moderator request', async () => {
       now += SECOND_MS;
       const before = await api.auditOf(topicTarget());

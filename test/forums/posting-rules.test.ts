@@ -205,6 +205,22 @@ describe('forum posting rules', () => {
       expect((await api.getTopic(sam, topicId)).last_seq).toBe(3);
     });
 
+    it('counts the message before it started', async () => {
+      const start = startNextHour();
+      const topicId = await newTopic();
+      const una = stack.token('una');
+
+      const before = await api.postMessage(una, topicId, 'one');
+      now = start + 5_000;
+      await setSlowMode(topicId, SLOW_MODE_SECONDS);
+      const after = await api.postMessage(una, topicId, 'two');
+
+      expect(before.status, before.text).toBe(201);
+      expectRefused(after, 429, 'rate_limited');
+      // 25 s are left of the 30 s since the message before slow mode started.
+      expect(after.headers.get('retry-after')).toBe('25');
+    });
+
     it('applies per topic', async () => {
       startNextHour();
       const slowTopicId = await newTopic();
@@ -284,6 +300,21 @@ describe('forum posting rules', () => {
       expect(topicAtLimit.headers.get('retry-after')).toBe('1');
       expect(seqAtLimit).toBe(2);
       expect(nextWindow.status, nextWindow.text).toBe(201);
+    });
+
+    it('counts edits', async () => {
+      startNextHour();
+      const topicId = await newTopic();
+      const eve = stack.token('eve');
+      const message = await api.reply(eve, topicId, 'one');
+      const edits: ApiResult[] = [];
+      for (let index = 0; index < RATE_LIMIT; index += 1) {
+        edits.push(await stack.request('PATCH', `/api/mobile/topics/${topicId}/messages/${message.id}`, { token: eve, body: { body_text: `edit ${index}` } }));
+      }
+
+      // The reply and two edits fill the window of three; the third edit is over it.
+      expect(edits.slice(0, RATE_LIMIT - 1).map((response) => response.status)).toEqual(Array(RATE_LIMIT - 1).fill(200));
+      expectRefused(edits[RATE_LIMIT - 1]!, 429, 'rate_limited');
     });
 
     it('replays an accepted request at the limit', async () => {
