@@ -280,7 +280,13 @@ class ShardReader {
       }
       // The records after the last one read were trimmed (a stream keeps 24 hours), so reading continues from the oldest left.
       if (error instanceof TrimmedDataAccessException) {
-        this.logger.warn('Stream records were trimmed before they were read, continuing from the oldest record left', { lastReadSequenceNumber: this.lastReadSequenceNumber });
+        // DynamoDB Local also raises this for the first read of a stream that was empty when its
+        // iterator was issued. With nothing read yet, the oldest record left is where reading should start anyway.
+        if (this.lastReadSequenceNumber === undefined) {
+          this.logger.debug('Stream iterator issued before the first record is no longer valid; reading again from the oldest record');
+        } else {
+          this.logger.warn('Stream records were trimmed before they were read, continuing from the oldest record left', { lastReadSequenceNumber: this.lastReadSequenceNumber });
+        }
         this.iterator = undefined;
         this.lastReadSequenceNumber = undefined;
         this.startingPosition = 'TRIM_HORIZON';
