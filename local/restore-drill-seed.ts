@@ -2,7 +2,9 @@
  * Test data for the restore drill, written through the local HTTP API so
  * every table contains what the handlers write: channels with counters, posts
  * (imported ones without an Idempotency-Key, published ones with one), an
- * edit, tombstones, idempotency and audit records, and access periods.
+ * edit, tombstones, idempotency and audit records, and access periods. Each
+ * channel also gets a linked forum with a topic, replies, a deleted reply and
+ * a mute, so the forum tables are exported and restored too.
  */
 
 /** Response of one request to the local HTTP API. */
@@ -25,6 +27,9 @@ export interface RecordedRequest {
 
 export interface SeededChannel {
   readonly channelId: string;
+  /** The topic in the channel's linked forum, and its last message seq. */
+  readonly topicId: string;
+  readonly topicLastSeq: number;
   readonly lastSeq: number;
   /** Seqs of the tombstones. */
   readonly deletedSeqs: readonly number[];
@@ -49,6 +54,9 @@ const IMPORTED_POSTS = 3;
 const DELETE_EVERY = 7;
 /** Imported posts are dated this far back, one second apart, so they stay before the published ones. */
 const IMPORT_AGE_MS = 60 * 60 * 1000;
+/** Replies to each channel's forum topic, after its first message. */
+const REPLIES_PER_TOPIC = 8;
+
 /** The user id the drill's requests run as; the idempotency scope includes it. */
 export const DRILL_ADMIN_ID = 'drill-admin';
 
@@ -124,5 +132,23 @@ async function seedChannel(api: DrillApi, index: number, postsPerChannel: number
     periods: [{ start: new Date(now - 2 * IMPORT_AGE_MS).toISOString(), end: new Date(now - IMPORT_AGE_MS / 2).toISOString() }],
   });
 
-  return { channel: { channelId, lastSeq: postsPerChannel, deletedSeqs, postIds }, lastKeyedPublish };
+  const { topicId, topicLastSeq } = await seedForum(api, index, channelId, now);
+  return { channel: { channelId, topicId, topicLastSeq, lastSeq: postsPerChannel, deletedSeqs, postIds }, lastKeyedPublish };
+}
+
+/** Creates a forum linked to the channel with one topic, keyed replies, a tombstone and a mute. */
+async function seedForum(api: DrillApi, index: number, channelId: string, now: number): Promise<{ topicId: string; topicLastSeq: number }> {
+  const forum = await api.expect(201, 'POST', '/api/admin/forums', { title: `Drill forum ${index}`, linked_channel_id: channelId });
+  const forumId = forum.body.id as string;
+  const topic = await api.expect(201, 'POST', `/api/mobile/forums/${forumId}/topics`, { title: `Drill topic ${index}`, body_text: 'Opening message' });
+  const topicId = topic.body.topic.id as string;
+
+  const messageIds: string[] = [];
+  for (let number = 1; number <= REPLIES_PER_TOPIC; number += 1) {
+    const reply = await api.expect(201, 'POST', `/api/mobile/topics/${topicId}/messages`, { body_text: `Reply ${number} in drill topic ${index}` }, { 'idempotency-key': `drill-reply-${index}-${number}` });
+    messageIds.push(reply.body.id as string);
+  }
+  await api.expect(200, 'DELETE', `/api/mobile/topics/${topicId}/messages/${messageIds[0]}`);
+  await api.expect(200, 'PUT', `/api/admin/forums/${forumId}/mutes/reader-${index}-current`, { until: new Date(now + IMPORT_AGE_MS).toISOString(), reason: 'drill' });
+  return { topicId, topicLastSeq: 1 + REPLIES_PER_TOPIC };
 }

@@ -17,7 +17,7 @@ import { TABLES, type TableId } from '../lib/table-definitions.js';
 import { ADMIN_GROUP } from './auth-config.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal } from './dynamodb-local.js';
 import { DRILL_ADMIN_ID, DrillApi, seedDrillData, type RecordedRequest, type SeedResult } from './restore-drill-seed.js';
-import { checkSequences, compareSnapshots } from './restore-verify.js';
+import { checkMessageSequences, checkSequences, compareSnapshots } from './restore-verify.js';
 import { signToken } from './signing-key.js';
 import { startLocalStack, type LocalStack } from './stack.js';
 import { exportTables, readExport, restartStreams, restoreTables, snapshotTables, wipeTables, type RestoreResult, type TableSnapshot } from './table-backup.js';
@@ -193,7 +193,11 @@ async function runPhases(options: PhaseOptions, cleanups: Cleanup[], progress: {
 async function verify(client: DynamoDBClient, tables: ReturnType<typeof localTableNames>, exported: TableSnapshot, seeded: SeedResult, stack: LocalStack) {
   const api = apiFor(stack);
   const restored = await snapshotTables(client, tables);
-  const failures = [...compareSnapshots(exported, restored, 'after the restore'), ...checkSequences(restored.channels, restored.posts)];
+  const failures = [
+    ...compareSnapshots(exported, restored, 'after the restore'),
+    ...checkSequences(restored.channels, restored.posts),
+    ...checkMessageSequences(restored.topics, restored.messages),
+  ];
 
   failures.push(...(await checkReplay(api, seeded.replayCandidate)));
   failures.push(...compareSnapshots(restored, await snapshotTables(client, tables), 'after the idempotent replay'));
@@ -207,7 +211,16 @@ async function verify(client: DynamoDBClient, tables: ReturnType<typeof localTab
   const published = await api.request('POST', `/api/admin/channels/${channel.channelId}/posts`, { body_text: 'Published after the restore' }, { 'idempotency-key': 'drill-after-restore' });
   const seq = published.status === 201 ? (published.body.seq as number) : undefined;
   if (seq !== expectedSeq) failures.push(`channel ${channel.channelId}: the publish after the restore returned status ${published.status} and seq ${seq}, expected 201 and seq ${expectedSeq} (last_seq + 1)`);
-  if (seq !== undefined) failures.push(...(await checkStream(stack, `${channel.channelId}:${seq}:1`)));
+
+  const expectedMessageSeq = channel.topicLastSeq + 1;
+  const replied = await api.request('POST', `/api/mobile/topics/${channel.topicId}/messages`, { body_text: 'Replied after the restore' }, { 'idempotency-key': 'drill-reply-after-restore' });
+  const messageSeq = replied.status === 201 ? (replied.body.seq as number) : undefined;
+  if (messageSeq !== expectedMessageSeq) {
+    failures.push(`topic ${channel.topicId}: the reply after the restore returned status ${replied.status} and seq ${messageSeq}, expected 201 and seq ${expectedMessageSeq} (last_seq + 1)`);
+  }
+
+  const expectedKeys = [...(seq === undefined ? [] : [`${channel.channelId}:${seq}:1`]), ...(messageSeq === undefined ? [] : [`${channel.topicId}:${messageSeq}:1`])];
+  if (expectedKeys.length > 0) failures.push(...(await checkStream(stack, expectedKeys)));
 
   return { failures, nextPublish: { channelId: channel.channelId, expectedSeq, seq } };
 }
@@ -229,19 +242,20 @@ async function checkTombstone(api: DrillApi, channelId: string, postId: string):
 }
 
 /**
- * Waits for the integration event of the post published after the restore
- * and checks that the stream delivered nothing else: a restored item that
- * came through as a new change would reach clients and the platform twice.
+ * Waits for the integration events of the post and the reply written after
+ * the restore and checks that the streams delivered nothing else: a restored
+ * item that came through as a new change would reach clients and the
+ * platform twice.
  */
-async function checkStream(stack: LocalStack, expectedDedupeKey: string): Promise<string[]> {
+async function checkStream(stack: LocalStack, expectedDedupeKeys: readonly string[]): Promise<string[]> {
   const dedupeKeys = (): string[] => stack.integrationEvents.events.map((event) => String(event.detail.dedupe_key));
+  const missing = (): string[] => expectedDedupeKeys.filter((key) => !dedupeKeys().includes(key));
   const deadline = Date.now() + STREAM_WAIT_MS;
-  while (!dedupeKeys().includes(expectedDedupeKey) && Date.now() < deadline) await sleep(STREAM_CHECK_INTERVAL_MS);
+  while (missing().length > 0 && Date.now() < deadline) await sleep(STREAM_CHECK_INTERVAL_MS);
 
-  const keys = dedupeKeys();
-  if (!keys.includes(expectedDedupeKey)) return [`posts stream: no integration event ${expectedDedupeKey} within ${STREAM_WAIT_MS} ms of the publish after the restore`];
-  const others = keys.filter((key) => key !== expectedDedupeKey);
-  return others.length === 0 ? [] : [`posts stream: delivered restored items again as new changes: ${others.slice(0, 5).join(', ')}${others.length > 5 ? ` and ${others.length - 5} more` : ''}`];
+  if (missing().length > 0) return [`streams: no integration event ${missing().join(', ')} within ${STREAM_WAIT_MS} ms of the writes after the restore`];
+  const others = dedupeKeys().filter((key) => !expectedDedupeKeys.includes(key));
+  return others.length === 0 ? [] : [`streams: delivered restored items again as new changes: ${others.slice(0, 5).join(', ')}${others.length > 5 ? ` and ${others.length - 5} more` : ''}`];
 }
 
 function apiFor(stack: LocalStack): DrillApi {

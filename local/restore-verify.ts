@@ -47,26 +47,47 @@ function compareTable(table: TableDefinition, expected: readonly StoredItem[], a
  * missing, none above the counter, and none in a channel that does not exist.
  */
 export function checkSequences(channelItems: readonly StoredItem[], postItems: readonly StoredItem[]): string[] {
-  const seqsByChannel = new Map<string, number[]>();
-  for (const item of postItems) {
-    const { channel_id: channelId, seq } = unmarshall(item) as { channel_id: string; seq: number };
-    seqsByChannel.set(channelId, [...(seqsByChannel.get(channelId) ?? []), seq]);
+  return checkCounterSequences(channelItems, postItems, { partitionKey: 'channel_id', owner: 'channel', entry: 'post' });
+}
+
+/** Checks that every topic's messages have the seqs 1 to `last_seq` with no gap, as {@link checkSequences} does for channels. */
+export function checkMessageSequences(topicItems: readonly StoredItem[], messageItems: readonly StoredItem[]): string[] {
+  return checkCounterSequences(topicItems, messageItems, { partitionKey: 'topic_id', owner: 'topic', entry: 'message' });
+}
+
+interface SequenceNames {
+  /** Attribute shared by a counter item and its entries. */
+  readonly partitionKey: 'channel_id' | 'topic_id';
+  /** Words for the messages: the counter's owner and one entry. */
+  readonly owner: string;
+  readonly entry: string;
+}
+
+function checkCounterSequences(counterItems: readonly StoredItem[], entryItems: readonly StoredItem[], names: SequenceNames): string[] {
+  const { partitionKey, owner, entry } = names;
+  const seqsByOwner = new Map<string, number[]>();
+  for (const item of entryItems) {
+    const record = unmarshall(item) as Record<string, unknown>;
+    const id = record[partitionKey] as string;
+    seqsByOwner.set(id, [...(seqsByOwner.get(id) ?? []), record.seq as number]);
   }
 
   const failures: string[] = [];
-  for (const item of channelItems) {
-    const { channel_id: channelId, last_seq: lastSeq } = unmarshall(item) as { channel_id: string; last_seq: number };
-    const present = new Set(seqsByChannel.get(channelId) ?? []);
-    seqsByChannel.delete(channelId);
+  for (const item of counterItems) {
+    const record = unmarshall(item) as Record<string, unknown>;
+    const id = record[partitionKey] as string;
+    const lastSeq = record.last_seq as number;
+    const present = new Set(seqsByOwner.get(id) ?? []);
+    seqsByOwner.delete(id);
 
     const missing = Array.from({ length: lastSeq }, (_, index) => index + 1).filter((seq) => !present.has(seq));
     const aboveCounter = [...present].filter((seq) => seq > lastSeq || seq < 1).sort((a, b) => a - b);
-    if (missing.length > 0) failures.push(`channel ${channelId}: seq ${formatRanges(missing)} missing, so 1..${lastSeq} has a gap`);
-    if (aboveCounter.length > 0) failures.push(`channel ${channelId}: post at seq ${formatRanges(aboveCounter)} outside 1..last_seq (${lastSeq})`);
+    if (missing.length > 0) failures.push(`${owner} ${id}: seq ${formatRanges(missing)} missing, so 1..${lastSeq} has a gap`);
+    if (aboveCounter.length > 0) failures.push(`${owner} ${id}: ${entry} at seq ${formatRanges(aboveCounter)} outside 1..last_seq (${lastSeq})`);
   }
-  for (const [channelId, seqs] of seqsByChannel) {
+  for (const [id, seqs] of seqsByOwner) {
     const sorted = [...seqs].sort((a, b) => a - b);
-    failures.push(`channel ${channelId}: no channel item, so the posts at seq ${formatRanges(sorted)} have no last_seq to check against`);
+    failures.push(`${owner} ${id}: no ${owner} item, so the ${entry}s at seq ${formatRanges(sorted)} have no last_seq to check against`);
   }
   return failures;
 }

@@ -6,7 +6,7 @@ import { exportFilePath, type TableExportFile } from '../../local/table-backup.j
 /** Small enough to run in a few seconds, large enough for paginated scans and tombstones (every 7th seq). */
 const DRILL_SIZE = { channels: 2, postsPerChannel: 12 } as const;
 
-async function rewriteExport(exportDir: string, table: 'posts' | 'idempotency', change: (file: TableExportFile) => TableExportFile): Promise<void> {
+async function rewriteExport(exportDir: string, table: 'posts' | 'messages' | 'idempotency', change: (file: TableExportFile) => TableExportFile): Promise<void> {
   const path = exportFilePath(exportDir, table);
   const file = JSON.parse(await readFile(path, 'utf8')) as TableExportFile;
   await writeFile(path, JSON.stringify(change(file)));
@@ -21,6 +21,11 @@ describe('runRestoreDrill', () => {
     expect(report.exported.channels).toBe(2);
     expect(report.exported.posts).toBe(24);
     expect(report.exported.access).toBe(4);
+    // One linked forum per channel, with a topic of an opening message and 8 replies, and a mute.
+    expect(report.exported.forums).toBe(2);
+    expect(report.exported.topics).toBe(2);
+    expect(report.exported.messages).toBe(18);
+    expect(report.exported.posting_state).toBe(2);
     expect(report.restore.written).toBe(Object.values(report.exported).reduce((sum, count) => sum + count, 0));
     expect(report.channels.map((channel) => channel.tombstones)).toEqual([1, 1]);
     expect(report.nextPublish.seq).toBe(13);
@@ -46,6 +51,23 @@ describe('runRestoreDrill', () => {
       `posts: after the restore, item {"channel_id":"${lost!.channelId}","seq":5} missing`,
       `channel ${lost!.channelId}: seq 5 missing, so 1..12 has a gap`,
     ]);
+  });
+
+  it('reports a message lost from the export', async () => {
+    let topicId: string | undefined;
+
+    const report = await runRestoreDrill({
+      ...DRILL_SIZE,
+      dynamoEndpoint: inject('dynamoEndpoint'),
+      beforeRestore: (exportDir) =>
+        rewriteExport(exportDir, 'messages', (file) => {
+          topicId = file.items[0]!.topic_id!.S!;
+          return { ...file, items: file.items.filter((item) => !(item.topic_id!.S === topicId && item.seq!.N === '3')) };
+        }),
+    });
+
+    expect(report.passed).toBe(false);
+    expect(report.failures).toContainEqual(`topic ${topicId}: seq 3 missing, so 1..9 has a gap`);
   });
 
   it('reports a replay that differs', async () => {

@@ -1,7 +1,7 @@
 import { BatchWriteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { checkSequences, formatRanges } from '../../local/restore-verify.js';
+import { checkMessageSequences, checkSequences, formatRanges } from '../../local/restore-verify.js';
 import { restoreItems, type StoredItem } from '../../local/table-backup.js';
 
 const client = new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
@@ -65,6 +65,19 @@ describe('checkSequences', () => {
       'channel ch_1: post at seq 6 outside 1..last_seq (5)',
       'channel ch_gone: no channel item, so the posts at seq 1 have no last_seq to check against',
     ]);
+  });
+});
+
+describe('checkMessageSequences', () => {
+  const topic = (topicId: string, lastSeq: number): StoredItem => ({ topic_id: { S: topicId }, last_seq: { N: String(lastSeq) } });
+  const message = (seq: number): StoredItem => ({ topic_id: { S: 't_1' }, seq: { N: String(seq) } });
+
+  it('passes on 1..last_seq', () => {
+    expect(checkMessageSequences([topic('t_1', 2)], [message(1), message(2)])).toEqual([]);
+  });
+
+  it('reports a gap in a topic', () => {
+    expect(checkMessageSequences([topic('t_1', 3)], [message(1), message(3)])).toEqual(['topic t_1: seq 2 missing, so 1..3 has a gap']);
   });
 });
 
