@@ -1,4 +1,10 @@
-import type { TableId } from './table-definitions.js';
+import {
+  AUDIT_BY_ACTOR_INDEX,
+  MESSAGES_BY_CREATED_AT_INDEX,
+  POSTS_BY_PUBLISHED_AT_INDEX,
+  TOPICS_BY_ACTIVITY_INDEX,
+  type TableId,
+} from './table-definitions.js';
 
 /**
  * HTTP API routes shared by the CDK stack and the local gateway. Each route
@@ -13,6 +19,13 @@ export interface RouteDefinition {
   readonly handler: string;
   readonly reads: readonly TableId[];
   readonly writes: readonly TableId[];
+  /**
+   * Secondary indexes the route queries. Query on an index is authorized on
+   * the index ARN, so the function gets these index ARNs and no others; each
+   * index's table must be in `reads`.
+   * @default none
+   */
+  readonly queries?: readonly IndexQuery[];
   /** Lambda timeout; writes get longer because they retry lost races on a busy channel. */
   readonly timeoutSeconds: number;
   /**
@@ -27,6 +40,12 @@ export interface RouteDefinition {
    * @default the stage's limits
    */
   readonly throttle?: RouteThrottle;
+}
+
+/** One secondary index that a route queries. */
+export interface IndexQuery {
+  readonly table: TableId;
+  readonly indexName: string;
 }
 
 /** Steady-state requests per second and burst, for the whole route (all callers). */
@@ -77,6 +96,8 @@ export const ROUTES: readonly RouteDefinition[] = [
     handler: 'list-posts',
     reads: [...ACCESS_READS, 'posts'],
     writes: [],
+    // Feed paging turns a read window's edges into seqs through the time index.
+    queries: [{ table: 'posts', indexName: POSTS_BY_PUBLISHED_AT_INDEX }],
     timeoutSeconds: READ_TIMEOUT_SECONDS,
   },
   {
@@ -180,6 +201,8 @@ export const ROUTES: readonly RouteDefinition[] = [
     handler: 'list-audit',
     reads: ['audit'],
     writes: [],
+    // A filter by actor without a target.
+    queries: [{ table: 'audit', indexName: AUDIT_BY_ACTOR_INDEX }],
     throttle: ADMIN_CHANGE_THROTTLE,
     timeoutSeconds: READ_TIMEOUT_SECONDS,
   },
@@ -207,6 +230,8 @@ export const ROUTES: readonly RouteDefinition[] = [
     handler: 'list-topics',
     reads: [...FORUM_ACCESS_READS, 'topics'],
     writes: [],
+    // A forum's topics, pinned first and then by latest activity.
+    queries: [{ table: 'topics', indexName: TOPICS_BY_ACTIVITY_INDEX }],
     timeoutSeconds: READ_TIMEOUT_SECONDS,
   },
   {
@@ -232,6 +257,7 @@ export const ROUTES: readonly RouteDefinition[] = [
     handler: 'list-messages',
     reads: [...FORUM_ACCESS_READS, 'topics', 'messages'],
     writes: [],
+    queries: [{ table: 'messages', indexName: MESSAGES_BY_CREATED_AT_INDEX }],
     timeoutSeconds: READ_TIMEOUT_SECONDS,
   },
   {

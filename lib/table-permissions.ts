@@ -1,6 +1,5 @@
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { DataTable, DataTables } from './data-tables.js';
-import { indexQueriesOf } from './route-index-queries.js';
 import type { RouteDefinition } from './routes.js';
 import type { TableId } from './table-definitions.js';
 
@@ -65,8 +64,8 @@ export interface TableAccess {
 
 /**
  * Builds the DynamoDB statements for one route function: reads on the tables
- * in `route.reads` and on the indexes the route queries (see
- * ROUTE_INDEX_QUERIES), writes on the tables in `route.writes` (PutItem only
+ * in `route.reads` and on the indexes in `route.queries`, writes on the
+ * tables in `route.writes` (PutItem only
  * for the audit table), and the audit Deny. Every statement names table or
  * index ARNs, never `*`.
  *
@@ -77,10 +76,10 @@ export function tableStatements(route: RouteDefinition, tables: DataTables): Pol
   const statements: PolicyStatement[] = [];
 
   const readTables = unique(route.reads).map((id) => tables.get(id));
-  const queriedIndexArns = indexQueriesOf(route).map(({ table, indexName }) => {
+  const queriedIndexArns = (route.queries ?? []).map(({ table, indexName }) => {
     if (!route.reads.includes(table)) {
       throw new Error(
-        `Route ${route.method} ${route.path} queries index "${indexName}" of table "${table}", but its reads do not list "${table}". Add the table to the route's reads in routes.ts or remove the index from ROUTE_INDEX_QUERIES.`,
+        `Route ${route.method} ${route.path} queries index "${indexName}" of table "${table}", but its reads do not list "${table}". Add the table to the route's reads in routes.ts or remove the index from its queries.`,
       );
     }
     return indexArn(tables.get(table), indexName);
@@ -174,7 +173,7 @@ function indexArn({ definition, table }: DataTable, indexName: string): string {
   const indexes = [...(definition.localIndexes ?? []), ...(definition.globalIndexes ?? [])];
   if (!indexes.some((index) => index.indexName === indexName)) {
     const known = indexes.map((index) => index.indexName).join(', ') || 'none';
-    throw new Error(`Table "${definition.id}" has no index "${indexName}". Its indexes: ${known}. Fix the index name in the table access entry or in ROUTE_INDEX_QUERIES.`);
+    throw new Error(`Table "${definition.id}" has no index "${indexName}". Its indexes: ${known}. Fix the index name in the table access entry or in the route's queries.`);
   }
   return `${table.tableArn}/index/${indexName}`;
 }

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { ROUTE_INDEX_QUERIES } from '../../lib/route-index-queries.js';
 import { ROUTES } from '../../lib/routes.js';
 import {
   actionsOf,
@@ -211,12 +210,6 @@ describe('route function permissions', () => {
     const indexes = Object.keys(allowedTableActions(template, functionId)).filter((name) => name.includes('/index/'));
 
     expect(indexes).toEqual(QUERIED_INDEXES[routeKey] ?? []);
-  });
-
-  it('index queries name existing routes', () => {
-    const handlers = ROUTES.map((route) => route.handler);
-
-    expect(Object.keys(ROUTE_INDEX_QUERIES).filter((handler) => !handlers.includes(handler))).toEqual([]);
   });
 
   it.each(ROUTE_KEYS.filter((routeKey) => routeKey.startsWith('GET ')))('%s has no write action', (routeKey) => {
