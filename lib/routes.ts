@@ -21,7 +21,7 @@ export interface RouteDefinition {
   readonly writes: readonly TableId[];
   /**
    * Secondary indexes the route queries. Query on an index is authorized on
-   * the index ARN, so the function gets these index ARNs and no others; each
+   * the index ARN, so the function gets these index ARNs and no others. Each
    * index's table must be in `reads`.
    * @default none
    */
