@@ -143,21 +143,26 @@ export async function deleteSubscription(db: DynamoDBDocumentClient, tables: Tab
 
 /** Reads every subscription of a channel (or topic); fan-out needs all of them. */
 export async function listSubscriptions(db: DynamoDBDocumentClient, tables: TableNames, subscriptionKey: string): Promise<StoredSubscription[]> {
-  const subscriptions: StoredSubscription[] = [];
+  return queryPartition<StoredSubscription>(db, tables, subscriptionKey);
+}
+
+/** Reads every item of one partition of the connections table, following DynamoDB's pagination. */
+async function queryPartition<Item>(db: DynamoDBDocumentClient, tables: TableNames, pk: string): Promise<Item[]> {
+  const items: Item[] = [];
   let startKey: Record<string, unknown> | undefined;
   do {
     const page = await db.send(
       new QueryCommand({
         TableName: tables.connections,
         KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': subscriptionKey },
+        ExpressionAttributeValues: { ':pk': pk },
         ExclusiveStartKey: startKey,
       }),
     );
-    subscriptions.push(...((page.Items ?? []) as StoredSubscription[]));
+    items.push(...((page.Items ?? []) as Item[]));
     startKey = page.LastEvaluatedKey;
   } while (startKey);
-  return subscriptions;
+  return items;
 }
 
 /** Stores a re-checked decision, unless the subscription was removed meanwhile. */
@@ -205,20 +210,7 @@ export async function expireDecisions(db: DynamoDBDocumentClient, tables: TableN
  * markers matched.
  */
 export async function expireLinkedTopicDecisions(db: DynamoDBDocumentClient, tables: TableNames, channelId: string, userId?: string): Promise<number> {
-  const markers: { connection_id: string; user_id: string; subscription_key: string }[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await db.send(
-      new QueryCommand({
-        TableName: tables.connections,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': linkedSubscriptionsKey(channelId) },
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    markers.push(...((page.Items ?? []) as typeof markers));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  const markers = await queryPartition<{ connection_id: string; user_id: string; subscription_key: string }>(db, tables, linkedSubscriptionsKey(channelId));
 
   const affected = userId === undefined ? markers : markers.filter((marker) => marker.user_id === userId);
   await forEachConcurrently(affected, EXPIRE_CONCURRENCY, async (marker) => {
