@@ -1,6 +1,7 @@
 import { BatchWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishedKey } from '../../lambdas/domain/posts.js';
+import { measureDynamoUsage } from '../support/dynamo-usage.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
 
 const WORKED_EXAMPLE_POLICY = { initial_backfill_days: null, resubscribe_backfill_days: 7, keep_archive_after_lapse: true };
@@ -229,20 +230,9 @@ describe('hidden range cost', () => {
   }
 
   it('reads a page across 5,000 hidden posts in bounded requests', async () => {
-    const usage = { requests: 0, readUnits: 0 };
-    stack.db.middlewareStack.add(
-      (next) => async (args) => {
-        const result = await next(args);
-        const output = result.output as { ConsumedCapacity?: { CapacityUnits?: number } };
-        usage.requests += 1;
-        usage.readUnits += output.ConsumedCapacity?.CapacityUnits ?? 0;
-        return result;
-      },
-      { step: 'initialize', name: 'countUsage' },
+    const { result: page, usage } = await measureDynamoUsage(stack.db, () =>
+      stack.request('GET', `/api/mobile/channels/${channelId}/posts?after_seq=5&limit=10`, { token: reader }),
     );
-
-    const page = await stack.request('GET', `/api/mobile/channels/${channelId}/posts?after_seq=5&limit=10`, { token: reader });
-    stack.db.middlewareStack.remove('countUsage');
 
     expect(page.status).toBe(200);
     expect(page.body.posts.map((post: { seq: number }) => post.seq)).toEqual([6, 7, 8, 9, 10, 5011, 5012, 5013, 5014, 5015]);
@@ -264,17 +254,10 @@ describe('hidden range cost', () => {
       end: new Date(minutes(index * 100 + 2)).toISOString(),
     }));
     await stack.request('PUT', `/api/admin/access/${channelId}/users/many-windows`, { token: admin, body: { periods } });
-    let requests = 0;
-    stack.db.middlewareStack.add(
-      (next) => async (args) => {
-        requests += 1;
-        return next(args);
-      },
-      { step: 'initialize', name: 'countRequests' },
-    );
-
-    const page = await stack.request('GET', `/api/mobile/channels/${channelId}/posts?after_seq=0&limit=5`, { token: stack.token('many-windows') });
-    stack.db.middlewareStack.remove('countRequests');
+    const {
+      result: page,
+      usage: { requests },
+    } = await measureDynamoUsage(stack.db, () => stack.request('GET', `/api/mobile/channels/${channelId}/posts?after_seq=0&limit=5`, { token: stack.token('many-windows') }));
 
     expect(page.body.posts.map((post: { seq: number }) => post.seq)).toEqual([1, 2, 101, 102, 201]);
     expect(page.body.has_more).toBe(true);

@@ -1,6 +1,7 @@
 import { BatchWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishedKey } from '../../lambdas/domain/posts.js';
+import { measureDynamoUsage } from '../support/dynamo-usage.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
 
 /**
@@ -90,20 +91,9 @@ describe('message page across a hidden range', () => {
   }
 
   it('reads the page in bounded requests', async () => {
-    const usage = { requests: 0, readUnits: 0 };
-    stack.db.middlewareStack.add(
-      (next) => async (args) => {
-        const result = await next(args);
-        const output = result.output as { ConsumedCapacity?: { CapacityUnits?: number } };
-        usage.requests += 1;
-        usage.readUnits += output.ConsumedCapacity?.CapacityUnits ?? 0;
-        return result;
-      },
-      { step: 'initialize', name: 'countUsage' },
+    const { result: page, usage } = await measureDynamoUsage(stack.db, () =>
+      stack.request('GET', `/api/mobile/topics/${topicId}/messages?after_seq=5&limit=10`, { token: reader }),
     );
-
-    const page = await stack.request('GET', `/api/mobile/topics/${topicId}/messages?after_seq=5&limit=10`, { token: reader });
-    stack.db.middlewareStack.remove('countUsage');
 
     expect(page.status).toBe(200);
     expect(page.body.messages.map((message: { seq: number }) => message.seq)).toEqual([6, 7, 8, 9, 10, 3011, 3012, 3013, 3014, 3015]);
