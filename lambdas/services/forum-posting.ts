@@ -109,15 +109,16 @@ export interface PostMessageRequest extends ForumWrite {
  */
 export async function postMessage(app: App, request: PostMessageRequest): Promise<WriteResult> {
   const { caller, topicId } = request;
-  const { forum, decision } = await readableTopic(app, caller, topicId);
+  const access = await readableTopic(app, caller, topicId);
+  const { forum, decision } = access;
   assertCanWriteForum(decision, forum, app.clock());
+  const readTopic = topicReader(app, access.topic);
 
   const result = await transactionalWrite(app, {
     deadline: request.deadline,
     ...idempotencyOption(request, 'post-message', topicId),
     prepare: async (now) => {
-      const topic = await getTopic(app.db, app.config.tables, topicId);
-      if (!topic) throw new NotFoundError(`Topic ${topicId} does not exist`);
+      const topic = await readTopic();
       assertUnlocked(topic);
       const postingItems = await postingItemsFor(app, caller, forum, topic, now);
 
@@ -146,14 +147,15 @@ export interface EditMessageRequest {
 /** Edits the caller's own live message inside the edit window; seq stays, version and edited_at change. */
 export async function editMessage(app: App, request: EditMessageRequest): Promise<WriteResult> {
   const { caller, topicId } = request;
-  const { forum, decision } = await readableTopic(app, caller, topicId);
+  const access = await readableTopic(app, caller, topicId);
+  const { forum, decision } = access;
   assertCanWriteForum(decision, forum, app.clock());
+  const readTopic = topicReader(app, access.topic);
 
   return transactionalWrite(app, {
     deadline: request.deadline,
     prepare: async (now) => {
-      const topic = await getTopic(app.db, app.config.tables, topicId);
-      if (!topic) throw new NotFoundError(`Topic ${topicId} does not exist`);
+      const topic = await readTopic();
       const message = await existingMessage(app, topicId, request.messageId, request.seq);
       if (message.is_deleted) throw new ConflictError(`Message ${message.message_id} is deleted and cannot be edited`);
       if (message.author_id !== caller.userId) throw new ForbiddenError('Only the author may edit a message');
@@ -240,6 +242,26 @@ function newMessage(topic: StoredTopic, forumId: string, caller: Caller, seq: nu
     edited_at: null,
     version: 1,
     is_deleted: false,
+  };
+}
+
+/**
+ * Returns a reader that gives the topic the access check already read on the
+ * first call and reads it again on each later one, after a lost race. The
+ * first read is as fresh as any: the transaction's conditions on the topic
+ * (counter, lock) reject a change committed since.
+ */
+function topicReader(app: App, first: StoredTopic): () => Promise<StoredTopic> {
+  let unused: StoredTopic | undefined = first;
+  return async () => {
+    if (unused) {
+      const topic = unused;
+      unused = undefined;
+      return topic;
+    }
+    const topic = await getTopic(app.db, app.config.tables, first.topic_id);
+    if (!topic) throw new NotFoundError(`Topic ${first.topic_id} does not exist`);
+    return topic;
   };
 }
 
