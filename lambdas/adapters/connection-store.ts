@@ -1,6 +1,7 @@
 import { BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { CONNECTIONS_BY_CONNECTION_INDEX } from '../../lib/table-definitions.js';
 import type { AccessDecision } from '../domain/read-windows.js';
+import { channelSubscriptionKey } from '../domain/subscriptions.js';
 import type { TableNames } from '../config.js';
 import { forEachConcurrently } from '../concurrency.js';
 import { cancellationCodes, isConditionalCheckFailed } from './dynamodb.js';
@@ -189,12 +190,22 @@ export async function updateSubscriptionDecision(
 }
 
 /**
- * Expires the stored decisions of a channel's (or topic's) subscriptions
- * (only `userId`'s when given), so the next delta re-checks access. Called
- * after an admin rewrites a user's periods or changes the channel's policy
- * or publishers. Reads the subscriptions once; returns how many were expired.
+ * Expires the stored decisions that depend on a channel's access (only
+ * `userId`'s when given): the channel's own subscriptions and those to
+ * topics of forums linked to it, so their next delta re-checks access.
+ * Called after an admin rewrites a user's periods or changes the channel's
+ * policy or publishers. Returns how many subscriptions matched.
  */
-export async function expireDecisions(db: DynamoDBDocumentClient, tables: TableNames, subscriptionKey: string, userId?: string): Promise<number> {
+export async function expireChannelDecisions(db: DynamoDBDocumentClient, tables: TableNames, channelId: string, userId?: string): Promise<number> {
+  const [own, linked] = await Promise.all([
+    expireDecisions(db, tables, channelSubscriptionKey(channelId), userId),
+    expireLinkedTopicDecisions(db, tables, channelId, userId),
+  ]);
+  return own + linked;
+}
+
+/** Expires the stored decisions of one channel's subscriptions. Reads the subscriptions once; returns how many were expired. */
+async function expireDecisions(db: DynamoDBDocumentClient, tables: TableNames, subscriptionKey: string, userId?: string): Promise<number> {
   const subscriptions = await listSubscriptions(db, tables, subscriptionKey);
   const affected = userId === undefined ? subscriptions : subscriptions.filter((subscription) => subscription.user_id === userId);
   await forEachConcurrently(affected, EXPIRE_CONCURRENCY, (subscription) =>
@@ -209,7 +220,7 @@ export async function expireDecisions(db: DynamoDBDocumentClient, tables: TableN
  * A marker whose subscription was removed matches nothing. Returns how many
  * markers matched.
  */
-export async function expireLinkedTopicDecisions(db: DynamoDBDocumentClient, tables: TableNames, channelId: string, userId?: string): Promise<number> {
+async function expireLinkedTopicDecisions(db: DynamoDBDocumentClient, tables: TableNames, channelId: string, userId?: string): Promise<number> {
   const markers = await queryPartition<{ connection_id: string; user_id: string; subscription_key: string }>(db, tables, linkedSubscriptionsKey(channelId));
 
   const affected = userId === undefined ? markers : markers.filter((marker) => marker.user_id === userId);

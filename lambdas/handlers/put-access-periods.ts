@@ -1,8 +1,7 @@
 import { periodsPut } from '../adapters/access-store.js';
 import { auditPut, channelTarget } from '../adapters/audit.js';
 import { getChannel } from '../adapters/channel-store.js';
-import { expireDecisions, expireLinkedTopicDecisions } from '../adapters/connection-store.js';
-import { channelSubscriptionKey } from '../domain/subscriptions.js';
+import { expireChannelDecisions } from '../adapters/connection-store.js';
 import { errorFields } from '../logger.js';
 import { lambdaHandler, type RouteHandler } from '../http/handler.js';
 import { assertAdmin, channelIdParameter, userIdParameter } from '../http/parameters.js';
@@ -48,8 +47,7 @@ export const route: RouteHandler = async ({ event, caller, deadline, logger }, a
   // re-check access on their next delta instead of when their cached decision expires. The periods are already committed, so a
   // failure here only delays that (by at most the decision lifetime).
   try {
-    await expireDecisions(app.db, tables, channelSubscriptionKey(channelId), userId);
-    await expireLinkedTopicDecisions(app.db, tables, channelId, userId);
+    await expireChannelDecisions(app.db, tables, channelId, userId);
   } catch (error) {
     logger.warn('Could not expire the decisions of live subscriptions', { channelId, subjectUserId: userId, ...errorFields(error) });
   }

@@ -1,7 +1,6 @@
 import { auditPut, channelTarget } from '../adapters/audit.js';
 import { channelUpdate, getChannel, type StoredChannel } from '../adapters/channel-store.js';
-import { expireDecisions, expireLinkedTopicDecisions } from '../adapters/connection-store.js';
-import { channelSubscriptionKey } from '../domain/subscriptions.js';
+import { expireChannelDecisions } from '../adapters/connection-store.js';
 import { errorFields } from '../logger.js';
 import { InvalidRequestError, NotFoundError } from '../domain/errors.js';
 import { lambdaHandler, type RouteHandler } from '../http/handler.js';
@@ -43,10 +42,9 @@ export const route: RouteHandler = async ({ event, caller, deadline, logger }, a
   // re-check access on their next delta.
   const changesAccess = changes.publisher_ids !== undefined || changes.access_policy !== undefined;
   if (changesAccess) {
-    await Promise.all([
-      expireDecisions(app.db, app.config.tables, channelSubscriptionKey(channelId)),
-      expireLinkedTopicDecisions(app.db, app.config.tables, channelId),
-    ]).catch((error: unknown) => logger.warn('Could not expire the decisions of live subscriptions', { channelId, ...errorFields(error) }));
+    await expireChannelDecisions(app.db, app.config.tables, channelId).catch((error: unknown) =>
+      logger.warn('Could not expire the decisions of live subscriptions', { channelId, ...errorFields(error) }),
+    );
   }
 
   return { status: result.status, body: result.body };
