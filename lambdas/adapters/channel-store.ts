@@ -2,6 +2,7 @@ import { GetCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/l
 import type { AccessPolicy } from '../domain/access-policy.js';
 import type { TableNames } from '../config.js';
 import type { TransactItem } from './audit.js';
+import { setChangedFields } from './dynamodb.js';
 
 /** A channel as stored; the item also carries the channel's sequence counter. */
 export interface StoredChannel {
@@ -68,15 +69,14 @@ export interface ChannelChanges {
  * The counter fields are never touched here.
  */
 export function channelUpdate(tables: TableNames, channelId: string, changes: ChannelChanges, expectedVersion: number, updatedAt: string): TransactItem {
-  const names: Record<string, string> = { '#version': 'version', '#updated_at': 'updated_at' };
-  const values: Record<string, unknown> = { ':expected': expectedVersion, ':one': 1, ':updated_at': updatedAt };
-  const assignments = ['#version = #version + :one', '#updated_at = :updated_at'];
-  for (const [field, value] of Object.entries(changes)) {
-    if (value === undefined) continue;
-    names[`#${field}`] = field;
-    values[`:${field}`] = value;
-    assignments.push(`#${field} = :${field}`);
-  }
+  const { names, values, assignments } = setChangedFields(
+    {
+      names: { '#version': 'version', '#updated_at': 'updated_at' },
+      values: { ':expected': expectedVersion, ':one': 1, ':updated_at': updatedAt },
+      assignments: ['#version = #version + :one', '#updated_at = :updated_at'],
+    },
+    changes,
+  );
   return {
     Update: {
       TableName: tables.channels,

@@ -39,3 +39,24 @@ export function isThrottlingError(error: unknown): boolean {
 export function isConditionalCheckFailed(error: unknown): boolean {
   return (error as { name?: string })?.name === 'ConditionalCheckFailedException';
 }
+
+/** Parts of an UpdateExpression `SET` clause, with the names and values it uses. */
+export interface SetClause {
+  readonly names: Record<string, string>;
+  readonly values: Record<string, unknown>;
+  readonly assignments: string[];
+}
+
+/**
+ * Adds `#field = :field` to `clause` for every field of `changes` that is
+ * not undefined, so an Update writes only the fields a request changes.
+ */
+export function setChangedFields(clause: SetClause, changes: object): SetClause {
+  for (const [field, value] of Object.entries(changes)) {
+    if (value === undefined) continue;
+    clause.names[`#${field}`] = field;
+    clause.values[`:${field}`] = value;
+    clause.assignments.push(`#${field} = :${field}`);
+  }
+  return clause;
+}

@@ -3,6 +3,7 @@ import { TOPICS_BY_ACTIVITY_INDEX } from '../../lib/table-definitions.js';
 import type { TableNames } from '../config.js';
 import { activityKey, type StoredForum, type StoredTopic } from '../domain/forums.js';
 import type { TransactItem } from './audit.js';
+import { setChangedFields } from './dynamodb.js';
 
 export async function getForum(db: DynamoDBDocumentClient, tables: TableNames, forumId: string): Promise<StoredForum | undefined> {
   const { Item } = await db.send(new GetCommand({ TableName: tables.forums, Key: { forum_id: forumId }, ConsistentRead: true }));
@@ -125,15 +126,10 @@ export interface TopicModeration {
  * meanwhile would otherwise leave `activity_key` behind.
  */
 export function topicModerationUpdate(tables: TableNames, topic: StoredTopic, changes: TopicModeration): TransactItem {
-  const names: Record<string, string> = { '#version': 'version' };
-  const values: Record<string, unknown> = { ':expected': topic.version, ':one': 1 };
-  const assignments = ['#version = #version + :one'];
-  for (const [field, value] of Object.entries(changes)) {
-    if (value === undefined) continue;
-    names[`#${field}`] = field;
-    values[`:${field}`] = value;
-    assignments.push(`#${field} = :${field}`);
-  }
+  const { names, values, assignments } = setChangedFields(
+    { names: { '#version': 'version' }, values: { ':expected': topic.version, ':one': 1 }, assignments: ['#version = #version + :one'] },
+    changes,
+  );
   const conditions = ['#version = :expected'];
   if (changes.pinned !== undefined) {
     names['#activity_key'] = 'activity_key';
