@@ -16,7 +16,7 @@ export function postPut(tables: TableNames, post: StoredPost): TransactItem {
   };
 }
 
-/** The posts table as a sequence log, for feed paging. */
+/** Describes the posts table as a sequence log, for feed paging. */
 export function postsLog(tables: TableNames): SequenceLog {
   return { tableName: tables.posts, partitionKey: 'channel_id', timeIndex: POSTS_BY_PUBLISHED_AT_INDEX, timeKey: 'published_key' };
 }

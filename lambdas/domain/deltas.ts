@@ -2,9 +2,9 @@ import { channelSubscriptionKey, topicSubscriptionKey } from './subscriptions.js
 
 /**
  * Deltas: the identifiers-only messages that tell a client "this changed,
- * fetch it over REST". Built from the before and after images of a post,
- * a forum message or a topic as the table streams deliver them; never
- * carries a body, a title or attachment data.
+ * fetch it over REST". They are built from the before and after images of
+ * a post, a forum message or a topic as the table streams deliver them. A
+ * delta never carries a body, a title or attachment data.
  */
 
 export const POST_DELTA_TYPES = ['post.published', 'post.updated', 'post.deleted'] as const;
@@ -110,7 +110,7 @@ type SequencedChangeKind = 'inserted' | 'deleted' | 'updated';
 /**
  * Classifies a post or message record: an insert, a change that turns the
  * item into a tombstone, or any other version bump. Removals and writes
- * that leave the version alone change nothing a client sees.
+ * that leave the version alone change nothing visible to clients.
  */
 function sequencedChangeKind(
   oldImage: { readonly version: number; readonly is_deleted: boolean } | undefined,
@@ -138,7 +138,7 @@ const MESSAGE_DELTA_TYPE_BY_KIND: Readonly<Record<SequencedChangeKind, MessageDe
 /**
  * Classifies a posts stream record: an insert is a publish, a change that
  * turns the post into a tombstone is a delete, any other version bump is an
- * edit. Returns undefined for records that change nothing a client sees.
+ * edit. Returns undefined for records that change nothing visible to clients.
  */
 export function postChangeOf(oldImage: PostImage | undefined, newImage: PostImage | undefined): PostChange | undefined {
   const kind = sequencedChangeKind(oldImage, newImage);
@@ -176,7 +176,7 @@ export function messageChangeOf(oldImage: MessageImage | undefined, newImage: Me
 /**
  * Classifies a topics stream record: only a `version` increase (moderation)
  * is a `topic.updated`. Every message also rewrites its topic (counter,
- * activity), which leaves the version alone and sends nothing; an insert
+ * activity) without changing the version, so that sends nothing. An insert
  * sends nothing either, because the first message's `message.created`
  * announces the topic. Delivery checks the reader's windows on the topic's
  * `created_at`, as reading the topic does.

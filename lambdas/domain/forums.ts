@@ -114,7 +114,7 @@ export const newMessageId = (seq: number): string => newSequencedId(MESSAGE_ID_P
 
 export const isForumId = (id: string): boolean => id.startsWith('f_') && ID_PATTERN.test(id.slice(2));
 export const isTopicId = (id: string): boolean => id.startsWith('t_') && ID_PATTERN.test(id.slice(2));
-/** The seq a message id names, or undefined when the id is not a message id. */
+/** Returns the seq a message id names, or undefined when the id is not a message id. */
 export const seqOfMessageId = (id: string): number | undefined => seqOfSequencedId(MESSAGE_ID_PREFIX, id);
 
 /** `<1 pinned | 0>#<last activity>#<topic id>`: descending order lists pinned topics first, then the most active. */

@@ -62,7 +62,7 @@ export function newSequencedId(prefix: string, seq: number): string {
   return `${prefix}_${seq}_${randomBytes(8).toString('hex')}`;
 }
 
-/** The seq a `<prefix>_<seq>_<16 hex>` id names, or undefined when the id is not of that form. */
+/** Returns the seq a `<prefix>_<seq>_<16 hex>` id names, or undefined when the id is not of that form. */
 export function seqOfSequencedId(prefix: string, id: string): number | undefined {
   if (!id.startsWith(`${prefix}_`)) return undefined;
   const match = SEQUENCED_ID_PATTERN.exec(id.slice(prefix.length));

@@ -6,7 +6,7 @@ export type RecheckOutcome = { readonly keep: true } | { readonly keep: false; r
 
 /**
  * Compares a fresh decision with the one the subscription was granted on.
- * A denied user is unsubscribed; so is one who could read new posts (or
+ * A denied user is unsubscribed. So is one who could read new posts (or
  * messages) and no longer can (FULL became ARCHIVE_UNTIL), because nothing
  * new will reach them. An archive reader stays subscribed to hear about
  * edits and deletes.

@@ -7,7 +7,7 @@ const MAX_REASON_LENGTH = 500;
 
 const title = z.string().check(z.trim(), z.minLength(1), z.maxLength(MAX_TITLE_LENGTH));
 const bodyText = z.string().check(z.minLength(1), z.maxLength(MAX_BODY_TEXT_LENGTH));
-const hexId = (prefix: string, what: string) => z.string().check(z.regex(new RegExp(`^${prefix}_[0-9a-f]{16}$`), `must be a ${what} id`));
+const hexId = (prefix: string, kind: string) => z.string().check(z.regex(new RegExp(`^${prefix}_[0-9a-f]{16}$`), `must be a ${kind} id`));
 
 export const forumIdSchema = hexId('f', 'forum');
 export const topicIdSchema = hexId('t', 'topic');

@@ -22,10 +22,10 @@ export function subscriberOf(subscription: StoredSubscription): Caller {
 
 /**
  * Returns a function that decides again for the subscribers of one channel
- * or topic, with the same rules as `subscribe`. What the decision depends on
- * (the channel; or the topic and its forum) is read on the first call and
- * reused for the rest of the delivery, so a delivery with no expired
- * decision reads nothing.
+ * or topic, with the same rules as `subscribe`. The items the decision
+ * depends on (the channel, or the topic and its forum) are read on the first
+ * call and reused for the rest of the delivery. A delivery with no expired
+ * decision therefore reads nothing.
  */
 export function freshDecisionFor(app: App, target: SubscriptionTarget): FreshDecision {
   return target.kind === 'channel' ? channelDecisions(app, target.id) : topicDecisions(app, target.id);

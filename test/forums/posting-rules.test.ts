@@ -53,7 +53,7 @@ describe('forum posting rules', () => {
   const createTopicAs = (token: string, forum = forumId): Promise<ApiResult> =>
     stack.request('POST', `/api/mobile/forums/${forum}/topics`, { token, body: { title: 'User topic', body_text: 'opening' } });
 
-  function expectRefused(response: ApiResult, status: number, code: string): void {
+  function expectRejected(response: ApiResult, status: number, code: string): void {
     expect(response.status, response.text).toBe(status);
     expect(response.body.error.code).toBe(code);
   }
@@ -75,9 +75,9 @@ describe('forum posting rules', () => {
       const afterUnlock = await api.postMessage(lena, topicId, 'anyone there?');
 
       expect(locked.locked).toBe(true);
-      expectRefused(fromUser, 409, 'conflict');
-      expectRefused(fromModerator, 409, 'conflict');
-      expectRefused(fromAdmin, 409, 'conflict');
+      expectRejected(fromUser, 409, 'conflict');
+      expectRejected(fromModerator, 409, 'conflict');
+      expectRejected(fromAdmin, 409, 'conflict');
       expect(lastSeqWhileLocked).toBe(1);
       expect(unlocked.locked).toBe(false);
       expect(afterUnlock.status, afterUnlock.text).toBe(201);
@@ -96,7 +96,7 @@ describe('forum posting rules', () => {
       const remove = await stack.request('DELETE', `/api/mobile/topics/${topicId}/messages/${message.id}`, { token: leo });
       const afterDelete = await api.allMessages(moderator, topicId);
 
-      expectRefused(edit, 409, 'conflict');
+      expectRejected(edit, 409, 'conflict');
       expect(afterEdit[1]).toEqual(message);
       expect(remove.status, remove.text).toBe(200);
       expect(afterDelete[1]).toMatchObject({ id: message.id, seq: 2, body_text: null, is_deleted: true });
@@ -129,7 +129,7 @@ describe('forum posting rules', () => {
       }
 
       expect(locked).toBe(true);
-      expectRefused(edit, 409, 'conflict');
+      expectRejected(edit, 409, 'conflict');
       expect((await api.allMessages(moderator, topicId))[1]).toEqual(message);
     });
   });
@@ -151,11 +151,11 @@ describe('forum posting rules', () => {
       now = until + 1;
       const after = await api.postMessage(mia, topicId, 'hello again');
 
-      expectRefused(message, 403, 'forbidden');
+      expectRejected(message, 403, 'forbidden');
       expect(message.body.error.message).toContain(iso(until));
-      expectRefused(topic, 403, 'forbidden');
+      expectRejected(topic, 403, 'forbidden');
       expect(elsewhere.status, elsewhere.text).toBe(201);
-      expectRefused(justBefore, 403, 'forbidden');
+      expectRejected(justBefore, 403, 'forbidden');
       expect(after.status, after.text).toBe(201);
       expect(after.body.seq).toBe(2);
     });
@@ -170,7 +170,7 @@ describe('forum posting rules', () => {
       await unmute('max');
       const unmuted = await api.postMessage(max, topicId, 'hello');
 
-      expectRefused(muted, 403, 'forbidden');
+      expectRejected(muted, 403, 'forbidden');
       expect(unmuted.status, unmuted.text).toBe(201);
     });
   });
@@ -194,13 +194,13 @@ describe('forum posting rules', () => {
 
       expect(slowTopic.slow_mode_seconds).toBe(SLOW_MODE_SECONDS);
       expect(first.status, first.text).toBe(201);
-      expectRefused(early, 429, 'rate_limited');
+      expectRejected(early, 429, 'rate_limited');
       // 19.5 s are left, rounded up.
       expect(early.headers.get('retry-after')).toBe('20');
-      expectRefused(almost, 429, 'rate_limited');
+      expectRejected(almost, 429, 'rate_limited');
       expect(almost.headers.get('retry-after')).toBe('1');
       expect(onTime.status, onTime.text).toBe(201);
-      expectRefused(right, 429, 'rate_limited');
+      expectRejected(right, 429, 'rate_limited');
       expect(right.headers.get('retry-after')).toBe(String(SLOW_MODE_SECONDS));
       expect((await api.getTopic(sam, topicId)).last_seq).toBe(3);
     });
@@ -216,7 +216,7 @@ describe('forum posting rules', () => {
       const after = await api.postMessage(una, topicId, 'two');
 
       expect(before.status, before.text).toBe(201);
-      expectRefused(after, 429, 'rate_limited');
+      expectRejected(after, 429, 'rate_limited');
       // 25 s are left of the 30 s since the message before slow mode started.
       expect(after.headers.get('retry-after')).toBe('25');
     });
@@ -234,7 +234,7 @@ describe('forum posting rules', () => {
 
       expect(slow.status).toBe(201);
       expect(plain.status, plain.text).toBe(201);
-      expectRefused(slowAgain, 429, 'rate_limited');
+      expectRejected(slowAgain, 429, 'rate_limited');
     });
 
     it('turns off with 0 seconds', async () => {
@@ -248,7 +248,7 @@ describe('forum posting rules', () => {
       await setSlowMode(topicId, 0);
       const free = await api.postMessage(sue, topicId, 'two');
 
-      expectRefused(limited, 429, 'rate_limited');
+      expectRejected(limited, 429, 'rate_limited');
       expect(free.status, free.text).toBe(201);
       expect((await api.getTopic(sue, topicId)).slow_mode_seconds).toBe(0);
     });
@@ -291,12 +291,12 @@ describe('forum posting rules', () => {
       const nextWindow = await api.postMessage(rita, topicId, 'four');
 
       expect([topic.status, second.status, third.status]).toEqual([201, 201, 201]);
-      expectRefused(fourth, 429, 'rate_limited');
+      expectRejected(fourth, 429, 'rate_limited');
       // The window started at `start`: 39.8 s are left, rounded up.
       expect(fourth.headers.get('retry-after')).toBe('40');
-      expectRefused(lastMoment, 429, 'rate_limited');
+      expectRejected(lastMoment, 429, 'rate_limited');
       expect(lastMoment.headers.get('retry-after')).toBe('1');
-      expectRefused(topicAtLimit, 429, 'rate_limited');
+      expectRejected(topicAtLimit, 429, 'rate_limited');
       expect(topicAtLimit.headers.get('retry-after')).toBe('1');
       expect(seqAtLimit).toBe(2);
       expect(nextWindow.status, nextWindow.text).toBe(201);
@@ -314,7 +314,7 @@ describe('forum posting rules', () => {
 
       // The reply and two edits fill the window of three; the third edit is over it.
       expect(edits.slice(0, RATE_LIMIT - 1).map((response) => response.status)).toEqual(Array(RATE_LIMIT - 1).fill(200));
-      expectRefused(edits[RATE_LIMIT - 1]!, 429, 'rate_limited');
+      expectRejected(edits[RATE_LIMIT - 1]!, 429, 'rate_limited');
     });
 
     it('replays an accepted request at the limit', async () => {
@@ -328,7 +328,7 @@ describe('forum posting rules', () => {
       const overLimit = await api.postMessage(rose, topicId, 'four', 'rose-4');
       const retry = await api.postMessage(rose, topicId, 'one', 'rose-1');
 
-      expectRefused(overLimit, 429, 'rate_limited');
+      expectRejected(overLimit, 429, 'rate_limited');
       expect(retry.status, retry.text).toBe(201);
       expect(retry.headers.get('idempotent-replayed')).toBe('true');
       expect(retry.text).toBe(accepted.text);
@@ -357,7 +357,7 @@ describe('forum posting rules', () => {
 
       const response = await api.postMessage(stack.token('lou'), topicId, 'hello');
 
-      expectRefused(response, 409, 'conflict');
+      expectRejected(response, 409, 'conflict');
     });
 
     it('checks the mute before slow mode', async () => {
@@ -370,7 +370,7 @@ describe('forum posting rules', () => {
 
       const response = await api.postMessage(mona, topicId, 'two');
 
-      expectRefused(response, 403, 'forbidden');
+      expectRejected(response, 403, 'forbidden');
     });
 
     it('checks slow mode before the rate limit', async () => {
@@ -388,7 +388,7 @@ describe('forum posting rules', () => {
 
       const response = await api.postMessage(otto, slowTopicId, 'four');
 
-      expectRefused(response, 429, 'rate_limited');
+      expectRejected(response, 429, 'rate_limited');
       // Slow mode has 27 s left and the rate window 57 s, so the slow-mode rule sets Retry-After.
       expect(response.headers.get('retry-after')).toBe('27');
     });

@@ -88,10 +88,10 @@ describe('forum realtime deltas', () => {
   const messageFrame = (type: string, seq: number) => (frame: Record<string, any>) => frame.type === type && frame.seq === seq;
 
   /**
-   * A socket's frames without the opening message's `message.created`. A
-   * subscription stored before the stream reached the topic's first message
-   * gets that delta, one stored after it does not; a client tells by the
-   * `last_seq` of its `subscribed` reply.
+   * Returns a socket's frames without the opening message's `message.created`.
+   * A subscription stored before the stream reached the topic's first message
+   * gets that delta and one stored after it does not. A client tells the two
+   * apart by the `last_seq` of its `subscribed` reply.
    */
   const framesAfterOpening = (socket: TestSocket): Record<string, any>[] =>
     socket.frames.filter((frame) => !(frame.type === 'message.created' && frame.seq === 1));
@@ -198,12 +198,12 @@ describe('forum realtime deltas', () => {
     const watcher = await connect('forum-admin', { admin: true });
     await subscribe(watcher, topic.id);
 
-    const refusal = await subscribe(outsider, topic.id);
+    const rejection = await subscribe(outsider, topic.id);
     const reply = await postMessage(topic.id);
     await watcher.waitFor(messageFrame('message.created', reply.seq));
     const pong = await outsider.request({ action: 'ping' }, 'pong');
 
-    expect(refusal).toEqual({ type: 'error', code: 'forbidden', message: `You have no read access to forum ${forumId}` });
+    expect(rejection).toEqual({ type: 'error', code: 'forbidden', message: `You have no read access to forum ${forumId}` });
     expect(pong).toEqual({ type: 'pong' });
     expect(outsider.frames.map((frame) => frame.type)).toEqual(['error', 'pong']);
   });
@@ -291,11 +291,11 @@ describe('forum realtime deltas', () => {
     const channelId = await createChannel();
     const forumId = await createForum(channelId);
     await grant(channelId, 'revoked-reader');
-    await grant(channelId, 'kept-reader');
+    await grant(channelId, 'remaining-reader');
     const { topic } = await createTopic(forumId);
     const revoked = await connect('revoked-reader');
-    const kept = await connect('kept-reader');
-    for (const socket of [revoked, kept]) await subscribe(socket, topic.id);
+    const remaining = await connect('remaining-reader');
+    for (const socket of [revoked, remaining]) await subscribe(socket, topic.id);
     const before = await postMessage(topic.id);
     await revoked.waitFor(messageFrame('message.created', before.seq));
 
@@ -303,10 +303,10 @@ describe('forum realtime deltas', () => {
     await grant(channelId, 'revoked-reader', { periods: [] });
     const afterLoss = await postMessage(topic.id);
     const unsubscribed = await revoked.waitFor((frame) => frame.type === 'unsubscribed');
-    await kept.waitFor(messageFrame('message.created', afterLoss.seq));
+    await remaining.waitFor(messageFrame('message.created', afterLoss.seq));
 
     expect(unsubscribed).toEqual({ type: 'unsubscribed', topic_id: topic.id, reason: 'access_denied' });
     expect(createdSeqs(revoked)).toEqual([before.seq]);
-    expect(createdSeqs(kept)).toEqual([before.seq, afterLoss.seq]);
+    expect(createdSeqs(remaining)).toEqual([before.seq, afterLoss.seq]);
   });
 });
